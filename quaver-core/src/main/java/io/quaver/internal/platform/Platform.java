@@ -1,0 +1,55 @@
+package io.quaver.internal.platform;
+
+import java.nio.channels.NetworkChannel;
+import java.nio.channels.SocketChannel;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
+/// The operating-system edge: socket options the JDK lacks (through FFM on Linux) and facts
+/// about the host. The engine calls only this interface; [#current()] picks the Linux
+/// implementation where it works and a portable fallback elsewhere, which reports
+/// "unsupported" instead of failing.
+///
+/// Implementations never keep a JDK channel's file descriptor beyond one call: the fd is
+/// found through public means (/proc/self/fd and getsockname, disambiguated with a
+/// temporary option sentinel), used while the channel is verified open, and forgotten, so a
+/// later socket that reuses the number is never touched.
+public interface Platform {
+
+    /// The platform of this JVM (Linux FFM where available, otherwise the fallback).
+    static Platform current() {
+        return Platforms.current();
+    }
+
+    /// A short name for logs and reports, e.g. `linux-ffm` or `portable`.
+    String name();
+
+    /// Whether this process may use privileged facilities: root, or `CAP_NET_ADMIN` in the
+    /// effective capability set on Linux. The fallback answers `false`.
+    boolean isPrivileged();
+
+    /// The address family and IPv6-only flag of the channel's socket. Never throws; facts
+    /// that cannot be learnt are reported as [SocketInfo.Family#UNKNOWN].
+    SocketInfo describe(NetworkChannel channel);
+
+    /// Sets `SO_PRIORITY` (the value a VLAN egress map turns into the 802.1p user priority).
+    ///
+    /// @return `true` if applied, `false` if the platform cannot (fallback, fd not found,
+    ///         channel closed, or not permitted)
+    boolean setPriority(NetworkChannel channel, int priority);
+
+    /// The socket's current `SO_PRIORITY`, if it can be read.
+    OptionalInt priority(NetworkChannel channel);
+
+    /// Sets `SO_MAX_PACING_RATE` in bytes per second (`-1` = unlimited, the kernel's ~0).
+    ///
+    /// @return `true` if applied
+    boolean setMaxPacingRate(NetworkChannel channel, long bytesPerSecond);
+
+    /// The socket's current `SO_MAX_PACING_RATE` in bytes per second (`-1` = unlimited).
+    OptionalLong maxPacingRate(NetworkChannel channel);
+
+    /// The kernel's `TCP_INFO` for a connected TCP socket, if available.
+    Optional<TcpInfo> tcpInfo(SocketChannel channel);
+}

@@ -1,0 +1,8 @@
+/// Quaver core: the QoS subsystem for the JVM.
+///
+/// The public API is the flat package `io.quaver`; everything under `io.quaver.internal` is
+/// implementation, exported only to Quaver's own modules.
+module io.quaver {
+    exports io.quaver;
+    exports io.quaver.internal.platform to io.quaver.qos2, io.quaver.cli;
+}
