@@ -1,0 +1,73 @@
+package io.quaver;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/// Options of a subsystem handle. Start from [#defaults()] and change what you need:
+///
+/// ```java
+/// var options = QosOptions.defaults().withPrivileged(false).withSinkPort(40177);
+/// try (var qos = QosSubsystem.open(options)) { ... }
+/// ```
+///
+/// @param privileged          `null` to detect (root or `CAP_NET_ADMIN`, or the system property
+///                            `quaver.privileged=true|false`), otherwise the answer to use
+/// @param sinkPort            the port sinks are reached on; 0 = the system property
+///                            `quaver.sinkPort`, else 2177
+/// @param markingPolicy       the traffic-type → marks table
+/// @param trackingGracePeriod how long a tracked client stays tracked after the last handle
+///                            that started it closes
+/// @param offLinkExperiments  allow probing experiments towards off-link destinations (beyond
+///                            qWAVE; off by default)
+/// @param limits              resource limits
+public record QosOptions(Boolean privileged, int sinkPort, MarkingPolicy markingPolicy, Duration trackingGracePeriod,
+                         boolean offLinkExperiments, QosLimits limits) {
+    /// The port of the [MS-QLPB] sink unless configured otherwise.
+    public static final int DEFAULT_SINK_PORT = 2177;
+
+    public QosOptions {
+        if (sinkPort < 0 || sinkPort > 65_535) {
+            throw new QosException(QosError.INVALID_PARAMETER, "sink port must be 0..65535, was " + sinkPort);
+        }
+        if (markingPolicy == null) {
+            throw new QosException(QosError.INVALID_PARAMETER, "marking policy is required");
+        }
+        if (trackingGracePeriod == null || trackingGracePeriod.isNegative()) {
+            throw new QosException(QosError.INVALID_PARAMETER, "tracking grace period must be >= 0");
+        }
+        if (limits == null) {
+            throw new QosException(QosError.INVALID_PARAMETER, "limits are required");
+        }
+    }
+
+    /// Detect privilege, sink port from `quaver.sinkPort` or 2177, qWAVE's marks, a 60 s
+    /// tracking grace period, on-link experiments only, default limits.
+    public static QosOptions defaults() {
+        return new QosOptions(null, 0, MarkingPolicy.QWAVE_DEFAULT, Duration.ofSeconds(60), false, QosLimits.DEFAULT);
+    }
+
+    public QosOptions withPrivileged(Boolean privileged) {
+        return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits);
+    }
+
+    public QosOptions withSinkPort(int sinkPort) {
+        return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits);
+    }
+
+    public QosOptions withMarkingPolicy(MarkingPolicy markingPolicy) {
+        return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits);
+    }
+
+    public QosOptions withTrackingGracePeriod(Duration gracePeriod) {
+        return new QosOptions(privileged, sinkPort, markingPolicy, gracePeriod, offLinkExperiments, limits);
+    }
+
+    public QosOptions withOffLinkExperiments(boolean allowed) {
+        return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, allowed, limits);
+    }
+
+    public QosOptions withLimits(QosLimits limits) {
+        return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments,
+                Objects.requireNonNull(limits));
+    }
+}
