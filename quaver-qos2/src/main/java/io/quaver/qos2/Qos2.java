@@ -582,7 +582,7 @@ public final class Qos2 {
             }
             CompletableFuture<?> future = QOSHandle.notifier.request(flow, Operation, target);
             if (future == null) {
-                throw new IllegalStateException("the engine returned no notification future");
+                throw new QosException(QosError.GEN_FAILURE, "the engine returned no notification future");
             }
             int bytes = available ? UINT64_SIZE : 0;
             if (Overlapped == null) {
