@@ -153,6 +153,22 @@ public final class Overlapped {
 
     // ------------------------------------------------------------------ the layer's side
 
+    /// The status and byte count of the most recent operation, read together.
+    record Outcome(int status, int bytes) {
+    }
+
+    Outcome outcome() {
+        lock.lock();
+        try {
+            if (current == null) {
+                return new Outcome(Qos2.ERROR_SUCCESS, 0);
+            }
+            return current.done ? new Outcome(status, bytes) : new Outcome(Qos2.ERROR_IO_PENDING, 0);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /// The operation in flight, or `null` when none is pending.
     Operation pendingOperation() {
         lock.lock();

@@ -606,6 +606,10 @@ public final class Qos2 {
                 future.cancel(true);
                 return fail(ERROR_INVALID_PARAMETER); // the overlapped was reused concurrently
             }
+            // track first, so that a completion can never leave the future behind in the handle
+            if (!QOSHandle.track(future)) {
+                future.completeExceptionally(QosHandle.aborted()); // closed meanwhile
+            }
             future.whenComplete((value, error) -> {
                 QOSHandle.untrack(future);
                 if (error == null) {
@@ -614,9 +618,6 @@ public final class Qos2 {
                     Overlapped.complete(op, codeOf(error), 0, null);
                 }
             });
-            if (!QOSHandle.track(future)) {
-                future.completeExceptionally(QosHandle.aborted()); // closed meanwhile
-            }
             return fail(ERROR_IO_PENDING);
         } catch (RuntimeException | OutOfMemoryError e) {
             return fail(e);
@@ -764,10 +765,9 @@ public final class Qos2 {
                     return fail(ERROR_IO_INCOMPLETE);
                 }
             }
-            // completed: status and bytes are final for this operation
-            lpNumberOfBytesTransferred[0] = lpOverlapped.bytesTransferred();
-            int status = lpOverlapped.status();
-            return status == ERROR_SUCCESS || fail(status);
+            Overlapped.Outcome outcome = lpOverlapped.outcome();
+            lpNumberOfBytesTransferred[0] = outcome.bytes();
+            return outcome.status() == ERROR_SUCCESS || fail(outcome.status());
         } catch (RuntimeException | OutOfMemoryError e) {
             return fail(e);
         }
