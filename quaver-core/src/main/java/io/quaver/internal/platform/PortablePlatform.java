@@ -1,6 +1,9 @@
 package io.quaver.internal.platform;
 
+import java.io.IOException;
 import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.SocketChannel;
@@ -22,16 +25,31 @@ final class PortablePlatform implements Platform {
         return false;
     }
 
+    /// Learns the family from the socket's bound local address, the only public fact there is:
+    ///
+    /// - an IPv4 address (wildcard included): an `AF_INET` socket — or an IPv6 socket bound to
+    ///   an IPv4-mapped address, which the JDK reports as IPv4 and which reaches IPv4 peers
+    ///   only; either way IPv4 peers only;
+    /// - the IPv6 wildcard `::`: a dual-stack `AF_INET6` socket (the JDK clears
+    ///   `IPV6_V6ONLY` on every socket it opens);
+    /// - a specific IPv6 address: an `AF_INET6` socket that can reach IPv6 peers only, reported
+    ///   as `v6Only`;
+    /// - unbound, closed, or not an IP socket: [SocketInfo.Family#UNKNOWN] (both families
+    ///   accepted).
     @Override
     public SocketInfo describe(NetworkChannel channel) {
         boolean stream = channel instanceof SocketChannel;
+        InetAddress local;
         try {
-            if (channel.getLocalAddress() instanceof InetSocketAddress local && local.getAddress() instanceof Inet4Address
-                    && !local.getAddress().isAnyLocalAddress()) {
-                return new SocketInfo(SocketInfo.Family.UNKNOWN, false, stream);
-            }
-        } catch (Exception ignored) {
-            // closed: nothing to learn
+            local = channel.getLocalAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
+        } catch (IOException | RuntimeException e) {
+            local = null; // closed: nothing to learn
+        }
+        if (local instanceof Inet4Address) {
+            return new SocketInfo(SocketInfo.Family.INET, false, stream);
+        }
+        if (local instanceof Inet6Address) {
+            return new SocketInfo(SocketInfo.Family.INET6, !local.isAnyLocalAddress(), stream);
         }
         return new SocketInfo(SocketInfo.Family.UNKNOWN, false, stream);
     }
