@@ -144,8 +144,9 @@ final class LinuxPlatform implements Platform {
     ///
     /// Written as an 8-byte `unsigned long` (`-1` is `~0`) and read back: `true` only if the
     /// kernel now reports exactly the requested rate (a kernel older than 5.0 keeps only 32
-    /// bits, so a rate ≥ 2³² B/s is then reported as not applied). Rates below `-1` are
-    /// rejected with `false`.
+    /// bits, so a rate ≥ 2³² B/s is then reported as not applied). The 8-byte form also keeps
+    /// 4,294,967,295 B/s a finite rate: written as 4 bytes, `0xFFFFFFFF` would mean unlimited.
+    /// Rates below `-1` are rejected with `false`.
     @Override
     public boolean setMaxPacingRate(NetworkChannel channel, long bytesPerSecond) {
         if (bytesPerSecond < -1) {

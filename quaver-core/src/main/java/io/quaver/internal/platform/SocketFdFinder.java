@@ -205,12 +205,18 @@ final class SocketFdFinder {
                 if (dup < 0) {
                     continue;
                 }
-                int family = probe(dup, view);
-                if (family < 0) {
-                    release(dup);
-                    continue;
+                Candidate candidate = null;
+                try {
+                    int family = probe(dup, view); // decisive: on the verified duplicate
+                    if (family >= 0) {
+                        candidate = new Candidate(listed, dup, family);
+                        candidates.add(candidate);
+                    }
+                } finally {
+                    if (candidate == null) {
+                        release(dup);
+                    }
                 }
-                candidates.add(new Candidate(listed, dup, family));
             }
             if (candidates.isEmpty()) {
                 return Optional.empty();
@@ -539,11 +545,15 @@ final class SocketFdFinder {
             return -1;
         }
         BORROWED_FDS.add(dup);
-        if (inodeOf(dup) != location.inode()) {
-            release(dup);
-            return -1;
+        boolean verified = false;
+        try {
+            verified = inodeOf(dup) == location.inode();
+        } finally {
+            if (!verified) {
+                release(dup);
+            }
         }
-        return dup;
+        return verified ? dup : -1;
     }
 
     private static void release(int dup) {
