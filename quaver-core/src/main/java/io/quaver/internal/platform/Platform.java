@@ -44,12 +44,14 @@ public interface Platform {
 
     /// Sets `SO_MAX_PACING_RATE` in bytes per second (`-1` = unlimited, the kernel's ~0).
     ///
-    /// @return `true` if applied
+    /// @return `true` if applied; `false` if the platform cannot (as for [#setPriority]) or
+    ///         `bytesPerSecond` is below `-1`
     boolean setMaxPacingRate(NetworkChannel channel, long bytesPerSecond);
 
     /// The socket's current `SO_MAX_PACING_RATE` in bytes per second (`-1` = unlimited).
     OptionalLong maxPacingRate(NetworkChannel channel);
 
-    /// The kernel's `TCP_INFO` for a connected TCP socket, if available.
+    /// The kernel's `TCP_INFO` for a connected TCP socket, if available (empty for a channel
+    /// that is not connected or is closed).
     Optional<TcpInfo> tcpInfo(SocketChannel channel);
 }
