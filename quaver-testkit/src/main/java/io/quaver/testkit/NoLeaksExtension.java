@@ -31,7 +31,7 @@ public final class NoLeaksExtension implements BeforeEachCallback, AfterEachCall
     @Override
     public void beforeEach(ExtensionContext context) {
         context.getStore(STORE).put("baseline", new Baseline(new HashSet<>(testkitThreads()),
-                new HashSet<>()));
+                new HashSet<>(NetnsTestBed.ownedNamespaces())));
     }
 
     @Override
@@ -51,7 +51,7 @@ public final class NoLeaksExtension implements BeforeEachCallback, AfterEachCall
             }
             Thread.sleep(10);
         } while (System.nanoTime() < deadline);
-        List<String> namespaces = new ArrayList<>();
+        List<String> namespaces = new ArrayList<>(NetnsTestBed.ownedNamespaces());
         namespaces.removeAll(baseline.namespaces());
         if (!leaked.isEmpty() || !namespaces.isEmpty()) {
             throw new AssertionError("test left test-kit resources behind: threads "
