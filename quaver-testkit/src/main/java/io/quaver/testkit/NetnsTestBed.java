@@ -363,6 +363,12 @@ public final class NetnsTestBed implements AutoCloseable {
         }
     }
 
+    /// Starts a packet capture on `node`'s interface towards `towards`.
+    public PacketCapture capture(Node node, Node towards, String filter) throws IOException {
+        return PacketCapture.builder().namespace(namespace(node)).interfaceName(interfaceName(node, towards))
+                .filter(filter).start();
+    }
+
     // ----------------------------------------------------------------------------------------
     // Bottlenecks and links
 
