@@ -198,7 +198,15 @@ public final class LinkEmulator implements AutoCloseable {
                 buf.flip();
                 byte[] data = new byte[buf.remaining()];
                 buf.get(data);
-                Session session = sessionFor(client);
+                Session session;
+                try {
+                    session = sessionFor(client);
+                } catch (UncheckedIOException e) {
+                    // Could not open an upstream socket (descriptors exhausted?): refuse this
+                    // datagram, keep relaying for the others, and report the problem on close().
+                    fail(e);
+                    session = null;
+                }
                 if (session == null) {
                     refusedPackets.incrementAndGet();
                     continue;

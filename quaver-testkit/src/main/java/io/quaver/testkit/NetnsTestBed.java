@@ -71,7 +71,9 @@ import java.util.stream.Stream;
 /// namespaces: those whose creating JVM is gone (no such PID, or the PID now belongs to a process
 /// started at another time). Names that do not follow the scheme are never touched.
 ///
-/// Needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN) and iproute2; see [#availability()].
+/// Needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN) and iproute2; see [#availability()]. `setns` is a
+/// native call: allow it with `--enable-native-access=io.quaver.testkit` (module path) or
+/// `--enable-native-access=ALL-UNNAMED` (class path), or the JDK prints a warning on first use.
 public final class NetnsTestBed implements AutoCloseable {
     /// A node of the bed.
     public enum Node {

@@ -300,6 +300,22 @@ class LinkEmulatorTest {
     }
 
     @Test
+    void ipv6TargetGetsAnIpv6IngressAndOverhead() throws Exception {
+        try (var rx = DatagramChannel.open(StandardProtocolFamily.INET6).bind(new InetSocketAddress("::1", 0));
+                var sink = UdpSink.on(rx);
+                var link = LinkEmulator.builder().target(sink.address()).forward(LinkConfig.ofRateBps(10_000_000)).build();
+                var client = DatagramChannel.open(StandardProtocolFamily.INET6)) {
+            assertThat(link.ingressAddress().getAddress().isLoopbackAddress()).isTrue();
+            assertThat(link.ingressAddress().getAddress()).isInstanceOf(java.net.Inet6Address.class);
+            assertThat(link.forward().overheadBytes()).isEqualTo(LinkConfig.IPV6_UDP_OVERHEAD_BYTES);
+            UdpSink.burst(client, link.ingressAddress(), PAYLOAD, 3);
+            assertThat(sink.awaitCount(3, Duration.ofSeconds(2))).isTrue();
+            // 1248 bytes at 10 Mbit/s: 998.4 µs apart.
+            assertThat(sink.arrivalNs(2) - sink.arrivalNs(0)).isBetween(1_500_000L, 4_000_000L);
+        }
+    }
+
+    @Test
     void closeStopsThreadsAndReleasesThePort() throws Exception {
         InetSocketAddress ingress;
         List<Thread> threads;

@@ -314,9 +314,13 @@ class NetnsTestBedTest {
         }
 
         @Override
-        public void close() throws Exception {
+        public void close() throws IOException {
             channel.close();
-            thread.join(2_000);
+            try {
+                thread.join(2_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }
