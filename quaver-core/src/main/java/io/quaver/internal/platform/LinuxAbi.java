@@ -44,6 +44,10 @@ final class LinuxAbi {
 
     /// `IP_TOS` (int): the IPv4 TOS byte. Setting a new value also rewrites `SO_PRIORITY`.
     static final int IP_TOS = 1;
+    /// `IP_TTL` (int): unicast time to live of IPv4 packets (-1 = system default).
+    static final int IP_TTL = 2;
+    /// `IPV6_UNICAST_HOPS` (int): unicast hop limit of IPv6 packets (-1 = system default).
+    static final int IPV6_UNICAST_HOPS = 16;
     /// `IP_MULTICAST_TTL` (int): the sentinel read on `AF_INET` datagram sockets.
     static final int IP_MULTICAST_TTL = 33;
     /// `IPV6_MULTICAST_HOPS` (int): the sentinel read on `AF_INET6` datagram sockets (the JDK

@@ -142,6 +142,43 @@ final class LinuxPlatform implements Platform {
 
     /// {@inheritDoc}
     ///
+    /// On a dual-stack IPv6 socket a refused `IP_TTL` is tolerated (old kernels): the IPv6 hop
+    /// limit alone then counts as applied.
+    @Override
+    public boolean setTtl(NetworkChannel channel, int ttl) {
+        if (ttl != -1 && (ttl < 1 || ttl > 255)) {
+            return false;
+        }
+        return guard(() -> finder.withSocket(channel, fd -> {
+            SockAddr local = LinuxNative.getsockname(fd);
+            if (local.family() == LinuxAbi.AF_INET6) {
+                LinuxNative.setsockoptInt(fd, LinuxAbi.IPPROTO_IPV6, LinuxAbi.IPV6_UNICAST_HOPS, ttl);
+                if (LinuxNative.getsockoptInt(fd, LinuxAbi.IPPROTO_IPV6, LinuxAbi.IPV6_V6ONLY) == 0) {
+                    try {
+                        LinuxNative.setsockoptInt(fd, LinuxAbi.IPPROTO_IP, LinuxAbi.IP_TTL, ttl);
+                    } catch (LinuxNative.ErrnoException e) {
+                        LOG.log(Level.DEBUG, () -> "IP_TTL on a dual-stack socket refused: " + e.getMessage());
+                    }
+                }
+                return Boolean.TRUE;
+            }
+            LinuxNative.setsockoptInt(fd, LinuxAbi.IPPROTO_IP, LinuxAbi.IP_TTL, ttl);
+            return Boolean.TRUE;
+        })).orElse(false);
+    }
+
+    @Override
+    public OptionalInt ttl(NetworkChannel channel) {
+        return guard(() -> finder.withSocket(channel, fd -> {
+            SockAddr local = LinuxNative.getsockname(fd);
+            return local.family() == LinuxAbi.AF_INET6
+                    ? LinuxNative.getsockoptInt(fd, LinuxAbi.IPPROTO_IPV6, LinuxAbi.IPV6_UNICAST_HOPS)
+                    : LinuxNative.getsockoptInt(fd, LinuxAbi.IPPROTO_IP, LinuxAbi.IP_TTL);
+        })).map(OptionalInt::of).orElse(OptionalInt.empty());
+    }
+
+    /// {@inheritDoc}
+    ///
     /// Written as an 8-byte `unsigned long` (`-1` is `~0`) and read back: `true` only if the
     /// kernel now reports exactly the requested rate (a kernel older than 5.0 keeps only 32
     /// bits, so a rate ≥ 2³² B/s is then reported as not applied). The 8-byte form also keeps

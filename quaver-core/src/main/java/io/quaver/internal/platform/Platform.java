@@ -51,6 +51,20 @@ public interface Platform {
     /// The socket's current `SO_MAX_PACING_RATE` in bytes per second (`-1` = unlimited).
     OptionalLong maxPacingRate(NetworkChannel channel);
 
+    /// Sets the unicast hop limit of the channel's outgoing packets: `IP_TTL` on an IPv4
+    /// socket; `IPV6_UNICAST_HOPS` on an IPv6 socket, and on a dual-stack one `IP_TTL` as well
+    /// (the kernel uses it for IPv4-mapped destinations). The JDK has `IP_MULTICAST_TTL` only.
+    /// Probes use TTL 1 so that they never leave the local link (qwave.md §8.3).
+    ///
+    /// @param ttl 1..255, or -1 for the system default
+    /// @return `true` if applied; `false` if the platform cannot (as for [#setPriority]) or the
+    ///         value is out of range
+    boolean setTtl(NetworkChannel channel, int ttl);
+
+    /// The unicast hop limit of the channel's socket (`IP_TTL`, or `IPV6_UNICAST_HOPS` for an
+    /// IPv6 socket), as the kernel reports it (the system default when not set).
+    OptionalInt ttl(NetworkChannel channel);
+
     /// The kernel's `TCP_INFO` for a connected TCP socket, if available (empty for a channel
     /// that is not connected or is closed).
     Optional<TcpInfo> tcpInfo(SocketChannel channel);

@@ -65,6 +65,16 @@ final class PortablePlatform implements Platform {
     }
 
     @Override
+    public boolean setTtl(NetworkChannel channel, int ttl) {
+        return false;
+    }
+
+    @Override
+    public OptionalInt ttl(NetworkChannel channel) {
+        return OptionalInt.empty();
+    }
+
+    @Override
     public boolean setMaxPacingRate(NetworkChannel channel, long bytesPerSecond) {
         return false;
     }

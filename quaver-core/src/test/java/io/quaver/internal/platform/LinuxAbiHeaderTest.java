@@ -37,6 +37,8 @@ class LinuxAbiHeaderTest {
         t.put("SO_PRIORITY", new Entry("SO_PRIORITY", LinuxAbi.SO_PRIORITY));
         t.put("SO_MAX_PACING_RATE", new Entry("SO_MAX_PACING_RATE", LinuxAbi.SO_MAX_PACING_RATE));
         t.put("IP_TOS", new Entry("IP_TOS", LinuxAbi.IP_TOS));
+        t.put("IP_TTL", new Entry("IP_TTL", LinuxAbi.IP_TTL));
+        t.put("IPV6_UNICAST_HOPS", new Entry("IPV6_UNICAST_HOPS", LinuxAbi.IPV6_UNICAST_HOPS));
         t.put("IP_MULTICAST_TTL", new Entry("IP_MULTICAST_TTL", LinuxAbi.IP_MULTICAST_TTL));
         t.put("IPV6_MULTICAST_HOPS", new Entry("IPV6_MULTICAST_HOPS", LinuxAbi.IPV6_MULTICAST_HOPS));
         t.put("IPV6_V6ONLY", new Entry("IPV6_V6ONLY", LinuxAbi.IPV6_V6ONLY));

@@ -118,6 +118,50 @@ class LinuxPlatformTest {
         assertThat(platform.describe(sockets.datagram(null)).acceptsIpv4()).isTrue();
     }
 
+    // ---- ttl -----------------------------------------------------------------------------------
+
+    @Test
+    void ttlRoundTripsOnIpv4AndIpv6DatagramSocketsAndMinusOneRestoresTheDefault() throws IOException {
+        List<DatagramChannel> channels = TestSockets.ipv6Available()
+                ? List.of(sockets.datagram(StandardProtocolFamily.INET), sockets.datagram(StandardProtocolFamily.INET6),
+                sockets.datagram(null))
+                : List.of(sockets.datagram(StandardProtocolFamily.INET));
+        for (DatagramChannel channel : channels) {
+            int defaultTtl = platform.ttl(channel).orElseThrow();
+            assertThat(defaultTtl).as("default of %s", channel).isBetween(1, 255);
+            assertThat(platform.setTtl(channel, 1)).isTrue();
+            assertThat(platform.ttl(channel)).hasValue(1);
+            assertThat(platform.setTtl(channel, 200)).isTrue();
+            assertThat(platform.ttl(channel)).hasValue(200);
+            assertThat(platform.setTtl(channel, -1)).isTrue();
+            assertThat(platform.ttl(channel)).hasValue(defaultTtl);
+            assertThat(platform.setTtl(channel, 0)).as("0 is out of range").isFalse();
+            assertThat(platform.setTtl(channel, 256)).isFalse();
+        }
+    }
+
+    @Test
+    void ttlOneKeepsADatagramOnTheLinkButItStillReachesALoopbackPeer() throws IOException {
+        DatagramChannel rx = sockets.datagram(StandardProtocolFamily.INET);
+        rx.bind(new InetSocketAddress("127.0.0.1", 0));
+        DatagramChannel tx = sockets.datagram(StandardProtocolFamily.INET);
+        tx.connect(rx.getLocalAddress());
+        assertThat(platform.setTtl(tx, 1)).isTrue();
+        tx.write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+        ByteBuffer in = ByteBuffer.allocate(16);
+        rx.configureBlocking(true);
+        assertThat(rx.receive(in)).isNotNull();
+        assertThat(in.position()).isEqualTo(3);
+    }
+
+    @Test
+    void ttlOfAClosedChannelIsUnavailable() throws IOException {
+        DatagramChannel channel = sockets.datagram(StandardProtocolFamily.INET);
+        channel.close();
+        assertThat(platform.setTtl(channel, 1)).isFalse();
+        assertThat(platform.ttl(channel)).isEmpty();
+    }
+
     // ---- priority ------------------------------------------------------------------------------
 
     @Test
