@@ -1,0 +1,32 @@
+package io.quaver.internal.probe;
+
+/// What the prober feeds its samples into and reads estimates from: the seam between the
+/// [MS-QLPB] initiator (I/O, threads, timing) and the pure estimators.
+///
+/// Implementations are pure (no clock, no I/O: every time is an argument) and need not be
+/// thread-safe; [ClientProber] calls them under its own lock.
+public interface PathModel {
+
+    /// One complete packet-pair train, as reported by the sink's Packet Pair Summary.
+    ///
+    /// @param nowNs             the initiator's clock when the summary arrived
+    /// @param probeIpBytes      the size of every probe of the train at the IP level (UDP
+    ///                          payload + UDP + IP headers)
+    /// @param deltas100ns       the sink's receive-time deltas, newer − older, 100 ns units
+    /// @param interfaceSpeedBps the sink's reported interface speed, 0 = unknown
+    void onTrain(long nowNs, int probeIpBytes, long[] deltas100ns, long interfaceSpeedBps);
+
+    /// One reflected probegap probe.
+    ///
+    /// @param sequence          the probe's sequence number
+    /// @param sendNs            the initiator's clock when the probe actually left
+    /// @param sinkRecv100ns     the sink's clock on receipt (100 ns units; its own epoch)
+    /// @param sinkSend100ns     the sink's clock just before the reflection left
+    /// @param recvNs            the initiator's clock when the reflection arrived
+    /// @param probeIpBytes      the probe's size at the IP level
+    void onProbegap(long sequence, long sendNs, long sinkRecv100ns, long sinkSend100ns, long recvNs,
+                    int probeIpBytes);
+
+    /// The current estimates; values that do not exist yet are absent.
+    PathEstimates estimates(long nowNs);
+}

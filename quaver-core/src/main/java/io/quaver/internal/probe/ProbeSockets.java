@@ -1,0 +1,32 @@
+package io.quaver.internal.probe;
+
+import java.io.IOException;
+import java.net.ProtocolFamily;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SocketChannel;
+
+/// Where the prober gets its sockets from. The default opens them in the JVM's own network
+/// namespace; a test bed opens them in another (the sockets then work from any thread).
+public interface ProbeSockets {
+
+    /// An unconnected TCP channel for a control connection.
+    SocketChannel openControl(ProtocolFamily family) throws IOException;
+
+    /// An unbound UDP channel for probes.
+    DatagramChannel openDatagram(ProtocolFamily family) throws IOException;
+
+    /// Sockets of this JVM's network namespace.
+    static ProbeSockets system() {
+        return new ProbeSockets() {
+            @Override
+            public SocketChannel openControl(ProtocolFamily family) throws IOException {
+                return SocketChannel.open(family);
+            }
+
+            @Override
+            public DatagramChannel openDatagram(ProtocolFamily family) throws IOException {
+                return DatagramChannel.open(family);
+            }
+        };
+    }
+}

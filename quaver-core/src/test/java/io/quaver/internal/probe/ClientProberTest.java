@@ -1,0 +1,113 @@
+package io.quaver.internal.probe;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.quaver.QosSink;
+import io.quaver.SinkOptions;
+import io.quaver.internal.platform.Platform;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/// The initiator against a real [QosSink] on loopback.
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class ClientProberTest {
+
+    static long proberThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("quaver-prober-") && t.isAlive()).count();
+    }
+
+    @Test
+    void measuresALoopbackSinkAndLeavesNothingBehind() throws Exception {
+        try (QosSink sink = QosSink.start(SinkOptions.defaults().withBindAddress(InetAddress.getLoopbackAddress())
+                .withPort(0))) {
+            var target = new InetSocketAddress(InetAddress.getLoopbackAddress(), sink.port());
+            AtomicReference<Boolean> routeCheck = new AtomicReference<>();
+            ClientProber prober = ClientProber.start(ProberConfig.of(target, true, Platform.current()),
+                    new InterimPathModel(), "test");
+            prober.onRouteCheck(routeCheck::set);
+            try {
+                assertThat(prober.awaitFirstHandshake(Duration.ofSeconds(2))).isEqualTo(ClientProber.Status.REACHABLE);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (prober.firstEstimateAfterNs() < 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                PathEstimates e = prober.estimates();
+                assertThat(e.bottleneckBps()).isPresent();
+                assertThat(e.availableBps()).isPresent();
+                assertThat(e.rttUs()).isPresent();
+                assertThat(e.rttUs().getAsLong()).isBetween(1L, 20_000L);
+                assertThat(prober.firstEstimateAfterNs()).as("time to first estimate").isLessThan(2_000_000_000L);
+                while (routeCheck.get() == null && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                assertThat(routeCheck.get()).as("loopback passes the route check").isTrue();
+                assertThat(prober.prioritySupported()).isTrue();
+
+                PathEstimates fresh = prober.fresh(Duration.ofSeconds(3));
+                assertThat(fresh).isNotNull();
+                assertThat(prober.probeBytesSent()).isPositive();
+            } finally {
+                prober.close();
+            }
+            assertThat(prober.status()).isEqualTo(ClientProber.Status.CLOSED);
+            assertThat(proberThreads()).isZero();
+        }
+    }
+
+    @Test
+    void noSinkMeansUnreachableQuicklyAndFreshGivesNothing() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort(); // closed again: nothing listens there
+        }
+        var target = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+        long t0 = System.nanoTime();
+        try (ClientProber prober = ClientProber.start(ProberConfig.of(target, true, Platform.current()),
+                new InterimPathModel(), "nosink")) {
+            assertThat(prober.awaitFirstHandshake(Duration.ofSeconds(2))).isEqualTo(ClientProber.Status.UNREACHABLE);
+            assertThat(System.nanoTime() - t0).isLessThan(1_000_000_000L);
+            assertThat(prober.fresh(Duration.ofSeconds(2))).isNull();
+            assertThat(prober.estimates().any()).isFalse();
+        }
+        assertThat(proberThreads()).isZero();
+    }
+
+    @Test
+    void budgetKeepsUpkeepWithinOnePercent() {
+        for (long capacity : new long[] {2_000_000L, 10_000_000L, 50_000_000L, 200_000_000L, 1_000_000_000L}) {
+            long trainBits = (long) ClientProber.TRAIN_PROBES * ClientProber.TRAIN_PROBE_IP_BYTES * 8;
+            double trainBps = trainBits * 1e9 / ProbeBudget.upkeepTrainIntervalNs(trainBits, capacity);
+            double gapBps = 60 * 8 * 1e9 / ProbeBudget.upkeepProbegapIntervalNs(60, capacity);
+            assertThat((trainBps + gapBps) / capacity).as("share at %d bit/s", capacity).isLessThanOrEqualTo(0.01);
+        }
+    }
+
+    @Test
+    void routeCheckDecisionFollowsTheSpecAndTheWorkedExample() {
+        var d = new RouteCheckDecision();
+        for (int i = 0; i < 4; i++) {
+            assertThat(d.onSummary(io.quaver.internal.qlpb.Observation.NO_ISSUE)).isNull();
+        }
+        assertThat(d.onSummary(io.quaver.internal.qlpb.Observation.NO_ISSUE)).isTrue();
+        d = new RouteCheckDecision();
+        assertThat(d.onSummary(io.quaver.internal.qlpb.Observation.LOSS)).isNull();
+        assertThat(d.onSummary(io.quaver.internal.qlpb.Observation.LOSS)).isFalse();
+        d = new RouteCheckDecision();
+        assertThat(d.onSummary(io.quaver.internal.qlpb.Observation.INVERSION)).isTrue();
+        d = new RouteCheckDecision();
+        d.onSummary(io.quaver.internal.qlpb.Observation.LOSS);
+        assertThat(d.atEnd()).isFalse();
+        d.onSummary(io.quaver.internal.qlpb.Observation.NO_ISSUE);
+        assertThat(d.atEnd()).isTrue();
+    }
+}
