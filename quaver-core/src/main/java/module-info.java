@@ -6,4 +6,5 @@ module io.quaver {
     exports io.quaver;
     exports io.quaver.internal.platform to io.quaver.qos2, io.quaver.cli;
     exports io.quaver.internal to io.quaver.qos2, io.quaver.cli;
+    exports io.quaver.internal.probe to io.quaver.qos2, io.quaver.cli;
 }

@@ -137,6 +137,7 @@ public final class EmbeddedSession implements Session {
         for (CompletableFuture<?> f : aborted) {
             f.completeExceptionally(abort);
         }
+        engine.tracking().sessionClosed(this);
         return true;
     }
 
@@ -210,8 +211,7 @@ public final class EmbeddedSession implements Session {
     @Override
     public FlowFundamentals fundamentals(int flowId, boolean fresh) {
         checkOpen();
-        requireAdaptive(flowId, "flow fundamentals");
-        throw Errors.notSupported("path estimation is not available in this build yet");
+        return engine.tracking().fundamentals(this, flowId, fresh);
     }
 
     @Override
@@ -257,15 +257,13 @@ public final class EmbeddedSession implements Session {
     @Override
     public void startTracking(InetSocketAddress client) {
         checkOpen();
-        Addresses.clientIdentity(client);
-        throw Errors.notSupported("client tracking is not available in this build yet");
+        engine.tracking().start(this, client);
     }
 
     @Override
     public void stopTracking(InetSocketAddress client) {
         checkOpen();
-        Addresses.clientIdentity(client);
-        throw Errors.notFound("client " + client.getAddress().getHostAddress() + " is not tracked");
+        engine.tracking().stop(this, client);
     }
 
     private void requireFlow(int flowId) {

@@ -41,12 +41,14 @@ public final class Engine {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Platform platform;
+    private final Tracking tracking;
     private final Map<Integer, FlowState> flows = new HashMap<>();
     private final IdentityHashMap<NetworkChannel, SocketState> sockets = new IdentityHashMap<>();
     private int lastFlowId;
 
     Engine(Platform platform) {
         this.platform = platform;
+        this.tracking = new Tracking(this);
     }
 
     /// The JVM-wide embedded engine.
@@ -56,6 +58,11 @@ public final class Engine {
 
     public Platform platform() {
         return platform;
+    }
+
+    /// The tracking registry: per-client path state shared by tracking and adaptive flows.
+    public Tracking tracking() {
+        return tracking;
     }
 
     /// Number of live flows (for leak checks and metrics).
@@ -107,6 +114,9 @@ public final class Engine {
             flows.put(flow.id, flow);
             owner.flows.add(flow.id);
             join(flow, state, dest);
+            if (mode == FlowMode.ADAPTIVE) {
+                tracking.flowAdded(flow.id, owner, dest);
+            }
             return flow.id;
         } finally {
             lock.unlock();
@@ -253,6 +263,44 @@ public final class Engine {
         return flow;
     }
 
+    /// What the fundamentals of a flow are computed for: its mode, destination and socket.
+    record FlowTarget(FlowMode mode, InetSocketAddress destination, NetworkChannel channel) {
+    }
+
+    FlowTarget target(EmbeddedSession owner, int flowId) {
+        lock.lock();
+        try {
+            owner.checkOpen();
+            FlowState flow = flow(owner, flowId);
+            Membership m = flow.members.isEmpty() ? null : flow.members.getFirst();
+            return new FlowTarget(flow.mode, m == null ? null : m.destination, m == null ? null : m.socket.channel);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /// Applies a route-check result: adaptive flows towards `client` (whose handles reach the
+    /// sink on `sinkPort`) may carry 802.1p tags only while `verified` (qwave.md §7.3).
+    void setPathVerified(java.net.InetAddress client, int sinkPort, boolean verified) {
+        lock.lock();
+        try {
+            for (FlowState flow : flows.values()) {
+                if (flow.mode != FlowMode.ADAPTIVE || flow.members.isEmpty()
+                        || flow.owner.options().sinkPort() != sinkPort) {
+                    continue;
+                }
+                java.net.InetAddress dest = Addresses.clientIdentity(
+                        new InetSocketAddress(flow.members.getFirst().destination.getAddress(), 0));
+                if (dest.equals(client) && flow.pathVerifiedForL2 != verified) {
+                    flow.pathVerifiedForL2 = verified;
+                    reapply(flow);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     PacketPriority packetPriority(EmbeddedSession owner, int flowId) {
         lock.lock();
         try {
@@ -391,6 +439,9 @@ public final class Engine {
 
     private void destroy(FlowState flow) {
         flow.live = false;
+        if (flow.mode == FlowMode.ADAPTIVE) {
+            tracking.flowRemoved(flow.id);
+        }
         for (Membership m : List.copyOf(flow.members)) {
             leave(m);
         }

@@ -223,6 +223,39 @@ public final class ClientProber implements Closeable {
         }
     }
 
+    /// Asks an unreachable prober to try the handshake again now, and waits for the outcome of
+    /// a handshake begun after this call (or the timeout). Returns the status then.
+    public Status recheck(Duration timeout) throws InterruptedException {
+        long t0 = System.nanoTime();
+        long deadline = t0 + timeout.toNanos();
+        lock.lock();
+        try {
+            if (status == Status.CONNECTING) {
+                lock.unlock();
+                try {
+                    return awaitFirstHandshake(timeout);
+                } finally {
+                    lock.lock();
+                }
+            }
+            if (status != Status.UNREACHABLE) {
+                return status;
+            }
+            freshRequestNs = t0;
+            changed.signalAll();
+            while (!handshakeAfter(t0) && status != Status.CLOSED) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                changed.awaitNanos(left);
+            }
+            return status;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /// Whether an adaptive flow to this client is open: probegap runs continuously at 1 ms.
     /// Turning it on starts a fast phase (one train at once).
     public void setActive(boolean on) {
