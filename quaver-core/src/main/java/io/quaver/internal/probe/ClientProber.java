@@ -86,8 +86,11 @@ public final class ClientProber implements Closeable {
     public static final long PROBEGAP_FAST_INTERVAL_NS = 1_000_000L;
     /// How long probegap runs at 1 ms after a train in the fast phase.
     public static final long FAST_PHASE_NS = 400_000_000L;
-    /// Probes in a packet-pair train.
+    /// Probes in a full packet-pair train (the first try; 72 KB at 1500 bytes).
     public static final int TRAIN_PROBES = 48;
+    /// Fewest probes in a train: a train that never completes (a shallow bottleneck queue
+    /// dropped its tail; the sink needs every probe) is halved down to this.
+    public static final int MIN_TRAIN_PROBES = 8;
     /// Size of a train probe at the IP level (a full 1500-byte packet).
     public static final int TRAIN_PROBE_IP_BYTES = 1500;
     /// UDP payload of a probegap probe (the 32-byte header, no payload).
@@ -134,6 +137,8 @@ public final class ClientProber implements Closeable {
     private final Thread rx;
     private final List<Closeable> openedByControl = new ArrayList<>();
     private long trainSeq = 1;
+    /// Probes in the next train (control thread only).
+    private int trainProbes = TRAIN_PROBES;
 
     private ClientProber(ProberConfig config, PathModel model, String name) throws IOException {
         this.config = config;
@@ -609,11 +614,11 @@ public final class ClientProber implements Closeable {
         try {
             for (int attempt = 0; attempt < TRAIN_ATTEMPTS && !closed; attempt++) {
                 long seq = trainSeq;
-                trainSeq = (trainSeq + TRAIN_PROBES) & 0xFFFF_FFFFL;
-                if (trainSeq < TRAIN_PROBES) {
+                trainSeq = (trainSeq + trainProbes) & 0xFFFF_FFFFL;
+                if (trainSeq < trainProbes) {
                     trainSeq = 1;
                 }
-                TrainJob job = new TrainJob(buildTrain(initiatorPort, seq));
+                TrainJob job = new TrainJob(buildTrain(initiatorPort, seq, trainProbes));
                 lock.lock();
                 try {
                     lastTrainNs = System.nanoTime();
@@ -626,8 +631,13 @@ public final class ClientProber implements Closeable {
                 if (sentNs < 0) {
                     return true; // closing or the send failed: try again later
                 }
-                long rtt = estimates().rttUs().orElse(10_000) * 1000;
-                long wait = Math.min(end, System.nanoTime() + 250_000_000L + 2 * rtt);
+                PathEstimates known = estimates();
+                long rtt = known.rttUs().orElse(10_000) * 1000;
+                long trainBits = (long) job.datagrams.length * TRAIN_PROBE_IP_BYTES * 8;
+                long drain = known.bottleneckBps().isPresent()
+                        ? trainBits * 1_000_000_000L / Math.max(1, known.bottleneckBps().getAsLong())
+                        : 300_000_000L;
+                long wait = Math.min(end, System.nanoTime() + 250_000_000L + 2 * rtt + Math.min(drain, 1_000_000_000L));
                 QlpbMessage m;
                 while ((m = read(ch, decoder, wait)) != null) {
                     if (m instanceof PacketPairSummary s && s.sequence() == seq) {
@@ -635,6 +645,7 @@ public final class ClientProber implements Closeable {
                         return true;
                     }
                 }
+                trainProbes = Math.max(MIN_TRAIN_PROBES, trainProbes / 2); // lost: try a shorter one
                 if (System.nanoTime() - end >= 0) {
                     break;
                 }
@@ -673,15 +684,15 @@ public final class ClientProber implements Closeable {
         }
     }
 
-    private ByteBuffer[] buildTrain(int initiatorPort, long firstSeq) {
+    private ByteBuffer[] buildTrain(int initiatorPort, long firstSeq, int probes) {
         int messageBytes = TRAIN_PROBE_IP_BYTES - ipOverheadBytes;
         int payload = messageBytes - QlpbCodec.PROBE_HEADER_BYTES;
-        ByteBuffer[] train = new ByteBuffer[TRAIN_PROBES];
+        ByteBuffer[] train = new ByteBuffer[probes];
         byte[] random = new byte[payload];
         ThreadLocalRandom.current().nextBytes(random);
-        for (int i = 0; i < TRAIN_PROBES; i++) {
+        for (int i = 0; i < probes; i++) {
             ByteBuffer b = ByteBuffer.allocateDirect(messageBytes);
-            QlpbCodec.encode(new QlpbMessage.PacketPairProbe(initiatorPort, TRAIN_PROBES,
+            QlpbCodec.encode(new QlpbMessage.PacketPairProbe(initiatorPort, probes,
                     (firstSeq + i) & 0xFFFF_FFFFL, i == 0, payload), b);
             b.put(QlpbCodec.PROBE_HEADER_BYTES, random);
             train[i] = b.flip();

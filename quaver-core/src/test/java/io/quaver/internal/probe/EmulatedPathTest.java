@@ -1,0 +1,64 @@
+package io.quaver.internal.probe;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.quaver.QosSink;
+import io.quaver.SinkOptions;
+import io.quaver.internal.platform.Platform;
+import io.quaver.testkit.CrossTraffic;
+import io.quaver.testkit.LinkConfig;
+import io.quaver.testkit.LinkEmulator;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/// The prober through the in-process [LinkEmulator]: the sink's UDP port sits behind an
+/// emulated 20 Mbit/s bottleneck with 5 ms one-way delay each way (the TCP control
+/// connection goes directly). Tolerances are generous (a noisy 2-core machine); the benchmark
+/// holds the tight goals.
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class EmulatedPathTest {
+    private static final long RATE_BPS = 20_000_000L;
+    private static final long DELAY_NS = 5_000_000L;
+
+    @Test
+    void bottleneckAvailableAndRttAreFoundBehindTheEmulatedLink() throws Exception {
+        InetAddress lo = InetAddress.getLoopbackAddress();
+        try (QosSink sink = QosSink.start(SinkOptions.defaults().withBindAddress(lo).withPort(0));
+             LinkEmulator link = LinkEmulator.builder()
+                     .target(new InetSocketAddress(lo, sink.port()))
+                     .forward(LinkConfig.ofRateBps(RATE_BPS).withDelayNs(DELAY_NS))
+                     .reverse(LinkConfig.unshaped().withDelayNs(DELAY_NS))
+                     .build()) {
+            ProberConfig config = ProberConfig.of(new InetSocketAddress(lo, sink.port()), true, Platform.current())
+                    .withProbeTarget(link.ingressAddress()).withRouteCheck(false);
+            try (ClientProber prober = ClientProber.start(config, new InterimPathModel(), "emu")) {
+                assertThat(prober.awaitFirstHandshake(Duration.ofSeconds(2))).isEqualTo(ClientProber.Status.REACHABLE);
+                PathEstimates e = prober.fresh(Duration.ofSeconds(5));
+                assertThat(e).as("a first estimate").isNotNull();
+                Thread.sleep(300);
+                e = prober.estimates();
+                System.out.println("emulator 20 Mbit/s, 10 ms RTT: " + e + ", first after "
+                        + prober.firstEstimateAfterNs() / 1_000_000 + " ms");
+                assertThat(e.bottleneckBps().getAsLong()).isBetween(RATE_BPS * 6 / 10, RATE_BPS * 14 / 10);
+                assertThat(e.rttUs().getAsLong()).isBetween(9_000L, 25_000L);
+                assertThat(e.availableBps().getAsLong()).isBetween(RATE_BPS / 2, e.bottleneckBps().getAsLong());
+
+                link.forward().setCrossTraffic(CrossTraffic.cbr(RATE_BPS / 2));
+                Thread.sleep(200);
+                PathEstimates loaded = prober.fresh(Duration.ofSeconds(5));
+                assertThat(loaded).isNotNull();
+                Thread.sleep(300);
+                loaded = prober.estimates();
+                System.out.println("with 50 % CBR cross traffic: " + loaded);
+                assertThat(loaded.availableBps().getAsLong()).as("cross traffic lowers the available bandwidth")
+                        .isLessThan(loaded.bottleneckBps().getAsLong() * 85 / 100);
+            }
+        }
+    }
+}
