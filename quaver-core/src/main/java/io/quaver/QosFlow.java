@@ -92,9 +92,21 @@ public final class QosFlow implements AutoCloseable {
         return session.packetPriority(flowId);
     }
 
-    /// The path estimates of this adaptive flow.
+    /// The path estimates of this adaptive flow (`QOSQueryFlowFundamentals`), shared with the
+    /// tracking of its destination and with other flows to it. An adaptive flow starts probing
+    /// its destination's sink when it is created; values appear as they are measured (an
+    /// absent value is a `…Set = FALSE` in the C struct).
     ///
-    /// @param fresh only fresh (non-cached) data ([QosError#RETRY] if none can be had in time)
+    /// A TCP flow whose peer runs no sink reports the kernel's `TCP_INFO` instead (delivery
+    /// rate and smoothed RTT; [FlowFundamentals.Source#TCP_INFO]; beyond qWAVE).
+    ///
+    /// @param fresh only fresh data: a new measurement is made and awaited (a few seconds at
+    ///              most)
+    /// @throws QosException [QosError#NO_DATA] before any sample, [QosError#RETRY] when no
+    ///         fresh measurement could be made in time, [QosError#HOST_UNREACHABLE] when no
+    ///         sink answers, [QosError#ACCESS_DISABLED_BY_POLICY] towards an off-link
+    ///         destination while off-link experiments are not allowed,
+    ///         [QosError#NOT_SUPPORTED] on a non-adaptive flow
     public FlowFundamentals fundamentals(boolean fresh) {
         return session.fundamentals(flowId, fresh);
     }

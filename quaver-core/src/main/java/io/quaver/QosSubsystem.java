@@ -99,12 +99,30 @@ public final class QosSubsystem implements AutoCloseable {
         return session.enumerateFlows();
     }
 
-    /// Starts tracking a client device (`QOSStartTrackingClient`); the port is ignored.
+    /// Starts tracking a client device (`QOSStartTrackingClient`): Quaver probes the path to
+    /// the [QosSink] running there (on [QosOptions#sinkPort()]) so that estimates exist before
+    /// any flow does, and flows to the client share them.
+    ///
+    /// The client's identity is its address (the port is ignored; an IPv4-mapped IPv6 address
+    /// is the IPv4 client). Starting again on the same handle does nothing. The call returns
+    /// once the sink answered a handshake (within about half a second); a fast first
+    /// measurement follows, then low-rate upkeep (≤ 1 % of the path's capacity). Tracking
+    /// lasts until any handle stops it, or for [QosOptions#trackingGracePeriod()] after the
+    /// last handle that started it is closed.
+    ///
+    /// @throws QosException [QosError#HOST_UNREACHABLE] when no sink answers,
+    ///         [QosError#NOT_SUPPORTED] for an off-link client unless
+    ///         [QosOptions#offLinkExperiments()] allows it, [QosError#NO_SYSTEM_RESOURCES] at
+    ///         [QosLimits#maxTrackedClients()], [QosError#INVALID_PARAMETER] /
+    ///         [QosError#BAD_NET_NAME] for a bad address
     public void startTrackingClient(InetSocketAddress client) {
         session.startTracking(client);
     }
 
-    /// Stops tracking a client device (`QOSStopTrackingClient`); flows are not affected.
+    /// Stops tracking a client device (`QOSStopTrackingClient`), whichever handle started it;
+    /// flows are not affected (probing goes on while adaptive flows to the client exist).
+    ///
+    /// @throws QosException [QosError#NOT_FOUND] when the client is not tracked
     public void stopTrackingClient(InetSocketAddress client) {
         session.stopTracking(client);
     }

@@ -65,6 +65,29 @@ class ClientProberTest {
     }
 
     @Test
+    void measuresOverIpv6WithHopLimitOne() throws Exception {
+        InetAddress v6;
+        try {
+            v6 = InetAddress.getByName("::1");
+            try (var probe = java.nio.channels.DatagramChannel.open(java.net.StandardProtocolFamily.INET6)) {
+                probe.bind(new InetSocketAddress(v6, 0));
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            org.junit.jupiter.api.Assumptions.abort("no IPv6 loopback: " + e);
+            return;
+        }
+        try (QosSink sink = QosSink.start(SinkOptions.defaults().withBindAddress(v6).withPort(0));
+             ClientProber prober = ClientProber.start(ProberConfig.of(new InetSocketAddress(v6, sink.port()), true,
+                     Platform.current()), new InterimPathModel(), "v6")) {
+            assertThat(prober.awaitFirstHandshake(Duration.ofSeconds(2))).isEqualTo(ClientProber.Status.REACHABLE);
+            PathEstimates e = prober.fresh(Duration.ofSeconds(5));
+            assertThat(e).isNotNull();
+            assertThat(e.bottleneckBps()).isPresent();
+        }
+        assertThat(proberThreads()).isZero();
+    }
+
+    @Test
     void noSinkMeansUnreachableQuicklyAndFreshGivesNothing() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
