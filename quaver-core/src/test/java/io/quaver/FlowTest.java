@@ -84,6 +84,21 @@ class FlowTest {
     }
 
     @Test
+    void removingAFlowRestoresTheSocketsOwnPriorityThatLinuxRewroteWithTheTos() throws IOException {
+        var platform = io.quaver.internal.platform.Platform.current();
+        DatagramChannel socket = connectedUdp(LOOPBACK4);
+        org.junit.jupiter.api.Assumptions.assumeTrue(platform.setPriority(socket, 3),
+                () -> "SO_PRIORITY not settable on platform " + platform.name());
+        QosFlow flow = qos.addFlow(socket, null, TrafficType.BACKGROUND, FlowMode.NON_ADAPTIVE);
+        // Non-adaptive flows never tag 802.1p: the priority stays the socket's own.
+        assertThat(platform.priority(socket)).hasValue(3);
+        assertThat(flow.packetPriority().conformantL2()).isZero();
+        flow.close();
+        assertThat(tos(socket)).isZero();
+        assertThat(platform.priority(socket)).hasValue(3);
+    }
+
+    @Test
     void documentedMarkTable() {
         MarkingPolicy p = MarkingPolicy.QWAVE_DEFAULT;
         assertThat(p.marks(TrafficType.BEST_EFFORT)).isEqualTo(new Marks(0, 0));
