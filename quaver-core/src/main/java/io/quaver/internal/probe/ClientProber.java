@@ -86,11 +86,17 @@ public final class ClientProber implements Closeable {
     public static final long PROBEGAP_FAST_INTERVAL_NS = 1_000_000L;
     /// How long probegap runs at 1 ms after a train in the fast phase.
     public static final long FAST_PHASE_NS = 400_000_000L;
-    /// Probes in a full packet-pair train (the first try; 72 KB at 1500 bytes).
+    /// Most probes in a packet-pair train (72 KB at 1500 bytes).
     public static final int TRAIN_PROBES = 48;
+    /// Probes in the first train, before the capacity is known (36 KB: fits the queue of most
+    /// bottlenecks of ≥ 10 Mbit/s, so the first estimate needs no second try).
+    public static final int FIRST_TRAIN_PROBES = 24;
+    /// Queue depth a train is sized for once the capacity is known: as many probes as the
+    /// bottleneck drains in this time (bounded by [#MIN_TRAIN_PROBES] and [#TRAIN_PROBES]).
+    public static final long TRAIN_QUEUE_NS = 40_000_000L;
     /// Fewest probes in a train: a train that never completes (a shallow bottleneck queue
     /// dropped its tail; the sink needs every probe) is halved down to this.
-    public static final int MIN_TRAIN_PROBES = 8;
+    public static final int MIN_TRAIN_PROBES = 6;
     /// Size of a train probe at the IP level (a full 1500-byte packet).
     public static final int TRAIN_PROBE_IP_BYTES = 1500;
     /// UDP payload of a probegap probe (the 32-byte header, no payload).
@@ -138,7 +144,7 @@ public final class ClientProber implements Closeable {
     private final List<Closeable> openedByControl = new ArrayList<>();
     private long trainSeq = 1;
     /// Probes in the next train (control thread only).
-    private int trainProbes = TRAIN_PROBES;
+    private int trainProbes = FIRST_TRAIN_PROBES;
 
     private ClientProber(ProberConfig config, PathModel model, String name) throws IOException {
         this.config = config;
@@ -642,6 +648,7 @@ public final class ClientProber implements Closeable {
                 while ((m = read(ch, decoder, wait)) != null) {
                     if (m instanceof PacketPairSummary s && s.sequence() == seq) {
                         onSummary(s);
+                        trainProbes = sizeTrain(estimates().bottleneckBps().orElse(0), trainProbes);
                         return true;
                     }
                 }
@@ -658,6 +665,16 @@ public final class ClientProber implements Closeable {
         } finally {
             untrackAndClose(ch);
         }
+    }
+
+    /// The next train's length once the capacity is known: what the bottleneck drains in
+    /// [#TRAIN_QUEUE_NS], never more than one step (8 probes) above a length that just worked.
+    static int sizeTrain(long capacityBps, int current) {
+        if (capacityBps <= 0) {
+            return current;
+        }
+        long fit = capacityBps / 8 * TRAIN_QUEUE_NS / 1_000_000_000L / TRAIN_PROBE_IP_BYTES;
+        return (int) Math.clamp(Math.min(fit, current + MIN_TRAIN_PROBES), MIN_TRAIN_PROBES, TRAIN_PROBES);
     }
 
     private void onSummary(PacketPairSummary s) {
