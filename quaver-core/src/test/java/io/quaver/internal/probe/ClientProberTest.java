@@ -108,7 +108,7 @@ class ClientProberTest {
     @Test
     void budgetKeepsUpkeepWithinOnePercent() {
         for (long capacity : new long[] {2_000_000L, 10_000_000L, 50_000_000L, 200_000_000L, 1_000_000_000L}) {
-            long trainBits = (long) ClientProber.TRAIN_PROBES * ClientProber.TRAIN_PROBE_IP_BYTES * 8;
+            long trainBits = (long) InterimScheduler.MAX_TRAIN_PROBES * InterimScheduler.TRAIN_PROBE_IP_BYTES * 8;
             double trainBps = trainBits * 1e9 / ProbeBudget.upkeepTrainIntervalNs(trainBits, capacity);
             double gapBps = 60 * 8 * 1e9 / ProbeBudget.upkeepProbegapIntervalNs(60, capacity);
             assertThat((trainBps + gapBps) / capacity).as("share at %d bit/s", capacity).isLessThanOrEqualTo(0.01);

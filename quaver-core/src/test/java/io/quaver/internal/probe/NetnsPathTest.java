@@ -68,10 +68,9 @@ class NetnsPathTest {
                     assertThat(prober.awaitFirstHandshake(Duration.ofSeconds(3)))
                             .isEqualTo(ClientProber.Status.REACHABLE);
                     assertThat(prober.fresh(Duration.ofSeconds(5))).isNotNull();
-                    Thread.sleep(300);
-                    PathEstimates e = prober.estimates();
                     // tbf counts Ethernet frames: 1514 bytes per 1500-byte probe packet
                     long truthIpBps = RATE_BPS * 1500 / 1514;
+                    PathEstimates e = EmulatedPathTest.settle(prober, truthIpBps);
                     System.out.println("netns tbf 10 Mbit/s: " + e + " (truth at the IP level " + truthIpBps + ")");
                     assertThat(e.bottleneckBps().getAsLong()).isBetween(truthIpBps * 65 / 100, truthIpBps * 135 / 100);
                     assertThat(e.availableBps()).isPresent();
