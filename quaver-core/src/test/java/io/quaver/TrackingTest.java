@@ -169,6 +169,31 @@ class TrackingTest {
     }
 
     @Test
+    void aProbeSocketThatCannotBeOpenedIsAnIoDeviceError() throws Exception {
+        QosSink sink = sink();
+        QosSubsystem qos = handle(sink.port(), Duration.ZERO);
+        Engine.embedded().tracking().setSocketFactory(new io.quaver.internal.probe.ProbeSockets() {
+            @Override
+            public SocketChannel openControl(java.net.ProtocolFamily family) throws IOException {
+                throw new IOException("no sockets today");
+            }
+
+            @Override
+            public DatagramChannel openDatagram(java.net.ProtocolFamily family) throws IOException {
+                throw new IOException("no sockets today");
+            }
+        });
+        try {
+            assertError(() -> qos.startTrackingClient(client(0)), QosError.IO_DEVICE);
+            QosFlow flow = qos.addFlow(connectedUdp(client(40_050)), null, TrafficType.VOICE, FlowMode.ADAPTIVE);
+            assertError(() -> flow.fundamentals(false), QosError.IO_DEVICE);
+            flow.close();
+        } finally {
+            Engine.embedded().tracking().setSocketFactory(null);
+        }
+    }
+
+    @Test
     void theTrackedClientLimitIsNoSystemResources() {
         QosSink sink = sink();
         QosSubsystem qos = later(QosSubsystem.open(QosOptions.defaults().withPrivileged(false)

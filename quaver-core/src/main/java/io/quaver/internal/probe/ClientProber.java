@@ -4,6 +4,7 @@ import io.quaver.internal.probe.ProbeScheduler.Action;
 import io.quaver.internal.probe.ProbeScheduler.Idle;
 import io.quaver.internal.probe.ProbeScheduler.SendProbegap;
 import io.quaver.internal.probe.ProbeScheduler.SendTrain;
+import io.quaver.internal.probe.ProbeScheduler.TrainOutcome;
 import io.quaver.internal.qlpb.DecodeResult;
 import io.quaver.internal.qlpb.ProbeView;
 import io.quaver.internal.qlpb.QlpbCodec;
@@ -503,7 +504,7 @@ public final class ClientProber implements Closeable {
     private void runTrain(SendTrain spec) throws InterruptedException {
         TrainJob job = new TrainJob(spec);
         if (!trainRequests.offer(job, 1, TimeUnit.SECONDS)) {
-            trainDone(false); // the control thread is busy (a route check): try again later
+            trainDone(TrainOutcome.LOST); // the control thread is busy (a route check): again later
             return;
         }
         ByteBuffer[] datagrams;
@@ -534,10 +535,10 @@ public final class ClientProber implements Closeable {
     }
 
     /// Reports a train's outcome to the scheduler and wakes the sender.
-    private void trainDone(boolean summary) {
+    private void trainDone(TrainOutcome outcome) {
         lock.lock();
         try {
-            scheduler.onTrainResult(System.nanoTime(), summary);
+            scheduler.onTrainResult(System.nanoTime(), outcome);
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -552,8 +553,7 @@ public final class ClientProber implements Closeable {
             while (!closed) {
                 TrainJob job = trainRequests.poll(1, TimeUnit.SECONDS);
                 if (job != null) {
-                    boolean summary = packetPair(job);
-                    trainDone(summary);
+                    trainDone(packetPair(job));
                 }
                 if (!closed && config.routeCheck() && routeCheckDue()) {
                     routeCheckSession();
@@ -583,12 +583,12 @@ public final class ClientProber implements Closeable {
 
     /// One packet-pair session for one train: handshake, train, summary.
     ///
-    /// @return whether a summary of the train arrived
-    private boolean packetPair(TrainJob job) throws InterruptedException {
+    /// @return what became of the train
+    private TrainOutcome packetPair(TrainJob job) throws InterruptedException {
         SocketChannel ch = handshake(new QlpbMessage.PacketPairHandshake());
         if (ch == null) {
             job.ready.completeExceptionally(new IOException("no sink answered"));
-            return false;
+            return TrainOutcome.NO_SINK;
         }
         QlpbStreamDecoder decoder = pendingDecoder;
         long end = System.nanoTime() + PACKET_PAIR_SESSION_NS;
@@ -604,10 +604,10 @@ public final class ClientProber implements Closeable {
             try {
                 sentNs = job.sent.get(2, TimeUnit.SECONDS);
             } catch (ExecutionException | TimeoutException e) {
-                return false;
+                return TrainOutcome.LOST;
             }
             if (sentNs < 0) {
-                return false;
+                return TrainOutcome.LOST;
             }
             PathEstimates known = estimates();
             long rtt = known.rttUs().orElse(10_000) * 1000;
@@ -619,13 +619,13 @@ public final class ClientProber implements Closeable {
             while ((m = read(ch, decoder, wait)) != null) {
                 if (m instanceof PacketPairSummary s && s.sequence() == seq) {
                     onSummary(s, job.spec.probeIpBytes());
-                    return true;
+                    return TrainOutcome.SUMMARY;
                 }
             }
-            return false;
+            return TrainOutcome.LOST;
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, () -> "prober " + name + ": packet-pair session failed: " + e);
-            return false;
+            return TrainOutcome.LOST;
         } finally {
             untrackAndClose(ch);
         }

@@ -4,9 +4,12 @@ package io.quaver.internal.probe;
 /// first measurement (one train, probegap every 1 ms for [#FAST_PHASE_NS]), then the
 /// [ProbeBudget]: continuous 1 ms probegap and a train every ≥ 5 s while an adaptive flow is
 /// active; upkeep within 1 % of the capacity otherwise. No probegap while a train crosses the
-/// bottleneck. A train that brought no summary is halved (a shallow queue dropped its tail)
-/// and retried after a back-off of 1 s doubling to 30 s; once the capacity is known, trains
-/// are sized to what the bottleneck drains in 40 ms.
+/// bottleneck. A lost train (the sink answered, no summary: a shallow queue dropped its tail)
+/// is halved and retried 20 ms later ([MS-QLPB]'s spacing), up to 3 times in a row; when no
+/// sink answers, or trains keep getting lost, retries back off from 1 s doubling to 30 s.
+/// The first train is small (12 KB: it fits the queue of a 2 Mbit/s link with 50 ms of
+/// buffer); once the capacity is known, trains grow (by at most 6 probes a train) towards what
+/// the bottleneck drains in 40 ms.
 public final class InterimScheduler implements ProbeScheduler {
     /// Probegap cadence of qWAVE.
     public static final long PROBEGAP_FAST_INTERVAL_NS = 1_000_000L;
@@ -16,10 +19,16 @@ public final class InterimScheduler implements ProbeScheduler {
     public static final int TRAIN_PROBE_IP_BYTES = 1500;
     /// Most probes in a train (72 KB).
     public static final int MAX_TRAIN_PROBES = 48;
-    /// Probes in the first train (36 KB: fits the queue of most bottlenecks ≥ 10 Mbit/s).
-    public static final int FIRST_TRAIN_PROBES = 24;
+    /// Probes in the first train (12 KB).
+    public static final int FIRST_TRAIN_PROBES = 8;
     /// Fewest probes in a train.
-    public static final int MIN_TRAIN_PROBES = 6;
+    public static final int MIN_TRAIN_PROBES = 4;
+    /// Growth of the train length per successful train.
+    public static final int TRAIN_GROWTH_PROBES = 6;
+    /// Quick retries of a lost train before backing off.
+    public static final int QUICK_RETRIES = 3;
+    /// [MS-QLPB]: trains at least 20 ms apart.
+    public static final long TRAIN_SPACING_NS = 20_000_000L;
     /// Queue depth later trains are sized for.
     public static final long TRAIN_QUEUE_NS = 40_000_000L;
     private static final long RETRY_MIN_NS = 1_000_000_000L;
@@ -38,6 +47,9 @@ public final class InterimScheduler implements ProbeScheduler {
     private boolean resize;
     private long retryNs = RETRY_MIN_NS;
     private boolean lastFailed;
+    private int quickRetriesLeft = QUICK_RETRIES;
+    private boolean quickRetryPending;
+    private boolean backingOff;
     private int trainProbes = FIRST_TRAIN_PROBES;
     private long nextProbegapNs = Long.MIN_VALUE;
 
@@ -103,7 +115,7 @@ public final class InterimScheduler implements ProbeScheduler {
             return lastFailed ? Math.max(freshAtNs, lastTrainNs + 20_000_000L) : freshAtNs;
         }
         if (lastFailed) {
-            return lastTrainNs + retryNs;
+            return lastTrainNs + (quickRetryPending ? TRAIN_SPACING_NS : retryNs);
         }
         if (capacityBps <= 0) {
             return lastTrainNs + NO_CAPACITY_TRAIN_NS;
@@ -125,20 +137,43 @@ public final class InterimScheduler implements ProbeScheduler {
     }
 
     @Override
-    public void onTrainResult(long nowNs, boolean summary) {
+    public void onTrainResult(long nowNs, TrainOutcome outcome) {
         awaitingResult = false;
-        if (summary) {
-            lastFailed = false;
-            retryNs = RETRY_MIN_NS;
-            fastUntilNs = Math.max(fastUntilNs, nowNs + FAST_PHASE_NS);
-            resize = true;
-        } else {
-            if (lastFailed) {
-                retryNs = Math.min(retryNs * 2, RETRY_MAX_NS);
+        lastTrainNs = nowNs; // spacing and back-off count from the result
+        switch (outcome) {
+            case SUMMARY -> {
+                lastFailed = false;
+                backingOff = false;
+                quickRetryPending = false;
+                retryNs = RETRY_MIN_NS;
+                quickRetriesLeft = QUICK_RETRIES;
+                fastUntilNs = Math.max(fastUntilNs, nowNs + FAST_PHASE_NS);
+                resize = true;
             }
-            lastFailed = true;
-            trainProbes = Math.max(MIN_TRAIN_PROBES, trainProbes / 2);
+            case LOST -> {
+                lastFailed = true;
+                trainProbes = Math.max(MIN_TRAIN_PROBES, trainProbes / 2);
+                if (quickRetriesLeft > 0) {
+                    quickRetriesLeft--;
+                    quickRetryPending = true;
+                } else {
+                    backOff();
+                }
+            }
+            case NO_SINK -> {
+                lastFailed = true;
+                backOff();
+            }
         }
+    }
+
+    /// 1 s, then doubling to 30 s while failures go on.
+    private void backOff() {
+        quickRetryPending = false;
+        if (backingOff) {
+            retryNs = Math.min(retryNs * 2, RETRY_MAX_NS);
+        }
+        backingOff = true;
     }
 
     /// Sizes the next train from the capacity (called by the prober after a result).
@@ -147,7 +182,7 @@ public final class InterimScheduler implements ProbeScheduler {
             return;
         }
         long fit = capacityBps / 8 * TRAIN_QUEUE_NS / 1_000_000_000L / TRAIN_PROBE_IP_BYTES;
-        trainProbes = (int) Math.clamp(Math.min(fit, trainProbes + MIN_TRAIN_PROBES), MIN_TRAIN_PROBES,
+        trainProbes = (int) Math.clamp(Math.min(fit, trainProbes + TRAIN_GROWTH_PROBES), MIN_TRAIN_PROBES,
                 MAX_TRAIN_PROBES);
     }
 

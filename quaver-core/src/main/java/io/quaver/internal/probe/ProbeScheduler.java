@@ -45,8 +45,18 @@ public interface ProbeScheduler {
     default void onTrainSent(long nowNs, SendTrain train) {
     }
 
-    /// The train asked for last produced a summary (`true`) or not (no sink answered, or the
-    /// train did not complete).
-    default void onTrainResult(long nowNs, boolean summary) {
+    /// What became of a train.
+    enum TrainOutcome {
+        /// The sink's Packet Pair Summary arrived (the model has it).
+        SUMMARY,
+        /// The sink answered the handshake but no summary came: a probe was lost (typically a
+        /// shallow bottleneck queue dropped the train's tail; the sink needs every probe).
+        LOST,
+        /// No sink answered the handshake.
+        NO_SINK
+    }
+
+    /// The outcome of the train asked for last.
+    default void onTrainResult(long nowNs, TrainOutcome outcome) {
     }
 }

@@ -6,6 +6,7 @@ import io.quaver.internal.probe.ProbeScheduler.Action;
 import io.quaver.internal.probe.ProbeScheduler.Idle;
 import io.quaver.internal.probe.ProbeScheduler.SendProbegap;
 import io.quaver.internal.probe.ProbeScheduler.SendTrain;
+import io.quaver.internal.probe.ProbeScheduler.TrainOutcome;
 
 import java.util.OptionalLong;
 
@@ -37,7 +38,7 @@ class InterimSchedulerTest {
                 case SendTrain t -> {
                     trains++;
                     s.onTrainSent(now, t);
-                    s.onTrainResult(now + 5 * MS, true);
+                    s.onTrainResult(now + 5 * MS, TrainOutcome.SUMMARY);
                     now += 5 * MS;
                 }
             }
@@ -52,7 +53,7 @@ class InterimSchedulerTest {
         assertThat(first).isEqualTo(new SendTrain(1500, InterimScheduler.FIRST_TRAIN_PROBES));
         assertThat(s.next(1 * MS, false, PathEstimates.NONE)).as("waits for the result").isInstanceOf(Idle.class);
         s.onTrainSent(1 * MS, (SendTrain) first);
-        s.onTrainResult(3 * MS, true);
+        s.onTrainResult(3 * MS, TrainOutcome.SUMMARY);
         long[] counts = run(s, 3 * MS, 303 * MS, false, capacity(100_000_000L));
         assertThat(counts[0]).as("probegap at 1 ms for the fast phase").isBetween(280L, 301L);
         assertThat(counts[1]).isZero();
@@ -72,18 +73,36 @@ class InterimSchedulerTest {
     }
 
     @Test
-    void aTrainWithoutSummaryIsHalvedAndRetriedWithBackOff() {
+    void aLostTrainIsHalvedAndRetriedAfterTwentyMillisecondsThenBacksOff() {
+        InterimScheduler s = new InterimScheduler(60);
+        long now = 0;
+        int expected = InterimScheduler.FIRST_TRAIN_PROBES;
+        for (int retry = 0; retry <= InterimScheduler.QUICK_RETRIES; retry++) {
+            Action a = s.next(now, false, PathEstimates.NONE);
+            assertThat(a).as("try %d", retry).isEqualTo(new SendTrain(1500, expected));
+            s.onTrainSent(now, (SendTrain) a);
+            now += 300 * MS;
+            s.onTrainResult(now, TrainOutcome.LOST);
+            expected = Math.max(InterimScheduler.MIN_TRAIN_PROBES, expected / 2);
+            assertThat(s.next(now + 10 * MS, false, PathEstimates.NONE)).isNotInstanceOf(SendTrain.class);
+            now += 20 * MS;
+        }
+        // quick retries used up: back off (1 s after the last result)
+        assertThat(s.next(now + 500 * MS, false, PathEstimates.NONE)).isNotInstanceOf(SendTrain.class);
+        assertThat(s.next(now + 1_000 * MS, false, PathEstimates.NONE)).isInstanceOf(SendTrain.class);
+    }
+
+    @Test
+    void noSinkBacksOffFromOneSecondDoubling() {
         InterimScheduler s = new InterimScheduler(60);
         SendTrain t = (SendTrain) s.next(0, false, PathEstimates.NONE);
         s.onTrainSent(0, t);
-        s.onTrainResult(500 * MS, false);
-        assertThat(s.next(600 * MS, false, PathEstimates.NONE)).isNotInstanceOf(SendTrain.class);
-        Action retry = s.next(1_001 * MS, false, PathEstimates.NONE);
-        assertThat(retry).isEqualTo(new SendTrain(1500, InterimScheduler.FIRST_TRAIN_PROBES / 2));
-        s.onTrainResult(1_500 * MS, false);
-        assertThat(s.next(2_100 * MS, false, PathEstimates.NONE)).as("backs off to 2 s")
-                .isNotInstanceOf(SendTrain.class);
-        assertThat(s.next(3_002 * MS, false, PathEstimates.NONE)).isInstanceOf(SendTrain.class);
+        s.onTrainResult(500 * MS, TrainOutcome.NO_SINK);
+        assertThat(s.next(1_400 * MS, false, PathEstimates.NONE)).isNotInstanceOf(SendTrain.class);
+        assertThat(s.next(1_500 * MS, false, PathEstimates.NONE)).isInstanceOf(SendTrain.class);
+        s.onTrainResult(1_600 * MS, TrainOutcome.NO_SINK);
+        assertThat(s.next(3_500 * MS, false, PathEstimates.NONE)).as("2 s now").isNotInstanceOf(SendTrain.class);
+        assertThat(s.next(3_600 * MS, false, PathEstimates.NONE)).isInstanceOf(SendTrain.class);
     }
 
     @Test
@@ -99,6 +118,6 @@ class InterimSchedulerTest {
         InterimScheduler s = new InterimScheduler(60);
         run(s, 0, 100 * MS, false, capacity(2_000_000L));
         run(s, 100 * MS, 20_000 * MS, false, capacity(2_000_000L));
-        assertThat(s.trainProbes()).isEqualTo(InterimScheduler.MIN_TRAIN_PROBES); // 2 Mbit/s × 40 ms = 6.7 probes
+        assertThat(s.trainProbes()).isEqualTo(6); // 2 Mbit/s × 40 ms = 6.7 probes
     }
 }
