@@ -1,0 +1,132 @@
+package io.quaver.internal.adaptive;
+
+import java.util.OptionalLong;
+
+/// Decides when `QOSNotifyAvailable(target)` may complete (goal G8): the bandwidth the flow
+/// could reach must have stayed at or above `target × (1 + margin)` for a whole dwell time
+/// (defaults: 5 % margin, 500 ms). The margin is the hysteresis: a flow restored to exactly
+/// the rate the path can carry would be congested again at once; 5 % over the target is left
+/// for estimation error and for the rate's own jitter.
+///
+/// The flow could reach `available + own rate`: the path's available bandwidth as the probes
+/// measure it excludes every sender's traffic, the flow's own included, so a flow that dropped
+/// to a tenth of its rate and waits to be restored compares the target with what is free plus
+/// what it already uses.
+///
+/// One watch per flow (or per path, with `ownRateBps` = 0), fed with every new estimate; it
+/// answers for any target, so a new request whose condition already holds completes at once.
+/// Pure and single-threaded; time is an argument.
+public final class AvailableWatch {
+    /// G8: the available bandwidth must stay above the target this long.
+    public static final long DEFAULT_DWELL_NS = 500_000_000L;
+    /// G8: ≥ 5 % above the target.
+    public static final double DEFAULT_MARGIN = 0.05;
+    /// An estimate older than this is no evidence (the path went quiet).
+    public static final long DEFAULT_MAX_AGE_NS = 1_000_000_000L;
+
+    private final long dwellNs;
+    private final double margin;
+    private final long maxAgeNs;
+
+    private long[] atNs = new long[64];
+    private long[] headroomBps = new long[64];
+    private int head;
+    private int size;
+    private long lastAvailableBps = -1;
+
+    /// A watch with the G8 defaults (500 ms, 5 %, 1 s).
+    public AvailableWatch() {
+        this(DEFAULT_DWELL_NS, DEFAULT_MARGIN, DEFAULT_MAX_AGE_NS);
+    }
+
+    /// @param dwellNs  how long the headroom must hold
+    /// @param margin   the fraction above the target that must hold (hysteresis), ≥ 0
+    /// @param maxAgeNs how old the newest estimate may be
+    public AvailableWatch(long dwellNs, double margin, long maxAgeNs) {
+        if (dwellNs < 0 || !(margin >= 0) || maxAgeNs <= 0) {
+            throw new IllegalArgumentException("dwell " + dwellNs + " ns, margin " + margin + ", max age " + maxAgeNs);
+        }
+        this.dwellNs = dwellNs;
+        this.margin = margin;
+        this.maxAgeNs = maxAgeNs;
+    }
+
+    /// A new estimate.
+    ///
+    /// @param nowNs        when it was made
+    /// @param availableBps the path's available bandwidth, bits/s at the IP level
+    /// @param ownRateBps   the flow's own current (admitted) rate, 0 when unknown or for a path
+    public void onEstimate(long nowNs, long availableBps, long ownRateBps) {
+        if (availableBps < 0 || ownRateBps < 0) {
+            throw new IllegalArgumentException("negative bandwidth: " + availableBps + ", " + ownRateBps);
+        }
+        lastAvailableBps = availableBps;
+        // keep one sample at or before now − dwell (it defines the value at the window's start)
+        while (size >= 2 && nowNs - atNs[idx(1)] >= dwellNs) {
+            head = (head + 1) & (atNs.length - 1);
+            size--;
+        }
+        if (size == atNs.length) {
+            grow();
+        }
+        atNs[idx(size)] = nowNs;
+        headroomBps[idx(size)] = saturatingAdd(availableBps, ownRateBps);
+        size++;
+    }
+
+    /// Whether `targetBps` can be reached now: present, with the path's latest available
+    /// bandwidth (the completion value, decisions.md item 13), when the headroom has stayed at
+    /// or above `target × (1 + margin)` for the whole dwell time up to `nowNs`.
+    public OptionalLong availableFor(long targetBps, long nowNs) {
+        if (size == 0 || nowNs - atNs[idx(size - 1)] > maxAgeNs) {
+            return OptionalLong.empty();
+        }
+        double needed = targetBps * (1 + margin);
+        long windowStart = nowNs - dwellNs;
+        boolean covered = false;
+        for (int i = size - 1; i >= 0; i--) {
+            if (headroomBps[idx(i)] < needed) {
+                return OptionalLong.empty();
+            }
+            if (atNs[idx(i)] - windowStart <= 0) {
+                covered = true;
+                break;
+            }
+        }
+        return covered ? OptionalLong.of(lastAvailableBps) : OptionalLong.empty();
+    }
+
+    /// The latest available bandwidth, or -1 before any estimate.
+    public long lastAvailableBps() {
+        return lastAvailableBps;
+    }
+
+    /// Forgets every estimate (the path changed).
+    public void reset() {
+        head = 0;
+        size = 0;
+        lastAvailableBps = -1;
+    }
+
+    private int idx(int i) {
+        return (head + i) & (atNs.length - 1);
+    }
+
+    private void grow() {
+        int n = atNs.length;
+        long[] at = new long[n * 2];
+        long[] h = new long[n * 2];
+        for (int i = 0; i < size; i++) {
+            at[i] = atNs[idx(i)];
+            h[i] = headroomBps[idx(i)];
+        }
+        atNs = at;
+        headroomBps = h;
+        head = 0;
+    }
+
+    private static long saturatingAdd(long a, long b) {
+        long r = a + b;
+        return r < 0 ? Long.MAX_VALUE : r;
+    }
+}
