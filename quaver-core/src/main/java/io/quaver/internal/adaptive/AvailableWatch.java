@@ -13,6 +13,12 @@ import java.util.OptionalLong;
 /// to a tenth of its rate and waits to be restored compares the target with what is free plus
 /// what it already uses.
 ///
+/// While the path is CONGESTED there is no headroom: the engine reports each congestion
+/// transition ([#onCongestion]) and the state with every estimate, and a congested moment
+/// counts as zero. So Available fires at the earliest one dwell time after the path became
+/// uncongested, never on estimates from before the congestion (the SDK sample registers
+/// Available right after Congested, when the last 500 ms of estimates still look fine).
+///
 /// One watch per flow (or per path, with `ownRateBps` = 0), fed with every new estimate; it
 /// answers for any target, so a new request whose condition already holds completes at once.
 /// Pure and single-threaded; time is an argument.
@@ -56,11 +62,24 @@ public final class AvailableWatch {
     /// @param nowNs        when it was made
     /// @param availableBps the path's available bandwidth, bits/s at the IP level
     /// @param ownRateBps   the flow's own current (admitted) rate, 0 when unknown or for a path
-    public void onEstimate(long nowNs, long availableBps, long ownRateBps) {
+    /// @param state        the path's congestion state now (CONGESTED counts as no headroom)
+    public void onEstimate(long nowNs, long availableBps, long ownRateBps, CongestionState state) {
         if (availableBps < 0 || ownRateBps < 0) {
             throw new IllegalArgumentException("negative bandwidth: " + availableBps + ", " + ownRateBps);
         }
         lastAvailableBps = availableBps;
+        add(nowNs, state == CongestionState.CONGESTED ? 0 : saturatingAdd(availableBps, ownRateBps));
+    }
+
+    /// A congestion transition of the path (from the [CongestionDetector]): entering
+    /// CONGESTED is a moment without headroom, whatever the last estimate said.
+    public void onCongestion(Transition transition) {
+        if (transition.to() == CongestionState.CONGESTED) {
+            add(transition.atNs(), 0);
+        }
+    }
+
+    private void add(long nowNs, long headroom) {
         // keep one sample at or before now − dwell (it defines the value at the window's start)
         while (size >= 2 && nowNs - atNs[idx(1)] >= dwellNs) {
             head = (head + 1) & (atNs.length - 1);
@@ -70,7 +89,7 @@ public final class AvailableWatch {
             grow();
         }
         atNs[idx(size)] = nowNs;
-        headroomBps[idx(size)] = saturatingAdd(availableBps, ownRateBps);
+        headroomBps[idx(size)] = headroom;
         size++;
     }
 

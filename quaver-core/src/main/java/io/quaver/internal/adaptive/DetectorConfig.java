@@ -40,14 +40,14 @@ public record DetectorConfig(long queueFloorWindowNs, long baseBucketNs, int bas
             50 * MS,          // queueFloorWindowNs: > 40 ms delivery bursts
             10_000 * MS,      // baseBucketNs: 10 s
             12,               // baseBuckets: 2 min of base history
-            10 * MS,          // gradientMinQueueNs
+            15 * MS,          // gradientMinQueueNs: above ±5 ms of correlated delay wander
             60 * MS,          // queueDelayThresholdNs: LEDBAT++
             250 * MS,         // lossWindowNs
             20,               // lossMinPackets: GoogCC kLimitNumPackets
             0.10,             // lossEnterFraction: GoogCC
             0.02,             // lossExitFraction: GoogCC
-            25 * MS,          // enterHoldNs
-            8 * MS,           // drainedQueueNs
+            10 * MS,          // enterHoldNs
+            10 * MS,          // drainedQueueNs
             300 * MS,         // exitHoldNs
             TrendlineEstimator.DEFAULT_WINDOW_SIZE,
             TrendlineEstimator.DEFAULT_SMOOTHING_COEF,
