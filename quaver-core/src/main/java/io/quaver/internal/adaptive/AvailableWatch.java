@@ -2,26 +2,29 @@ package io.quaver.internal.adaptive;
 
 import java.util.OptionalLong;
 
-/// Decides when `QOSNotifyAvailable(target)` may complete (goal G8): the bandwidth the flow
-/// could reach must have stayed at or above `target × (1 + margin)` for a whole dwell time
-/// (defaults: 5 % margin, 500 ms). The margin is the hysteresis: a flow restored to exactly
-/// the rate the path can carry would be congested again at once; 5 % over the target is left
-/// for estimation error and for the rate's own jitter.
+/// Decides when `QOSNotifyAvailable(target)` may complete (goal G8): the bandwidth a flow could
+/// reach must have stayed at or above `target × (1 + margin)` for a whole dwell time (defaults:
+/// 5 % margin, 500 ms). The margin is the hysteresis: a flow restored to exactly the rate the
+/// path can carry would be congested again at once; 5 % over the target is left for
+/// estimation error and for the rate's own jitter.
 ///
-/// The flow could reach `available + own rate`: the path's available bandwidth as the probes
+/// A flow could reach `available + its own rate`: the path's available bandwidth as the probes
 /// measure it excludes every sender's traffic, the flow's own included, so a flow that dropped
 /// to a tenth of its rate and waits to be restored compares the target with what is free plus
-/// what it already uses.
+/// what it already uses. The watch keeps the path's available bandwidth; the flow's own rate
+/// is added when asking ([#availableFor]). If the flow's rate changed within the dwell time,
+/// the older samples already counted its higher rate as cross traffic, so the answer errs on
+/// the safe side.
 ///
-/// While the path is CONGESTED there is no headroom: the engine reports each congestion
-/// transition ([#onCongestion]) and the state with every estimate, and a congested moment
-/// counts as zero. So Available fires at the earliest one dwell time after the path became
-/// uncongested, never on estimates from before the congestion (the SDK sample registers
-/// Available right after Congested, when the last 500 ms of estimates still look fine).
+/// While the path is CONGESTED there is no headroom: [#onCongestion] and the state passed
+/// with each estimate make a congested moment count as zero. So Available fires at the
+/// earliest one dwell time after the path became uncongested, never on estimates from before
+/// the congestion (the SDK sample registers Available right after Congested, when the last
+/// 500 ms of estimates still look fine).
 ///
-/// One watch per flow (or per path, with `ownRateBps` = 0), fed with every new estimate; it
-/// answers for any target, so a new request whose condition already holds completes at once.
-/// Pure and single-threaded; time is an argument.
+/// One watch per path (tracked client), fed with every new estimate; it answers for any target,
+/// so a new request whose condition already holds completes at once. Pure and single-threaded;
+/// time is an argument.
 public final class AvailableWatch {
     /// G8: the available bandwidth must stay above the target this long.
     public static final long DEFAULT_DWELL_NS = 500_000_000L;
@@ -35,7 +38,7 @@ public final class AvailableWatch {
     private final long maxAgeNs;
 
     private long[] atNs = new long[64];
-    private long[] headroomBps = new long[64];
+    private long[] availableBps = new long[64];
     private int head;
     private int size;
     private long lastAvailableBps = -1;
@@ -57,29 +60,28 @@ public final class AvailableWatch {
         this.maxAgeNs = maxAgeNs;
     }
 
-    /// A new estimate.
+    /// A new available-bandwidth estimate of the path.
     ///
     /// @param nowNs        when it was made
     /// @param availableBps the path's available bandwidth, bits/s at the IP level
-    /// @param ownRateBps   the flow's own current (admitted) rate, 0 when unknown or for a path
     /// @param state        the path's congestion state now (CONGESTED counts as no headroom)
-    public void onEstimate(long nowNs, long availableBps, long ownRateBps, CongestionState state) {
-        if (availableBps < 0 || ownRateBps < 0) {
-            throw new IllegalArgumentException("negative bandwidth: " + availableBps + ", " + ownRateBps);
+    public void onEstimate(long nowNs, long availableBps, CongestionState state) {
+        if (availableBps < 0) {
+            throw new IllegalArgumentException("negative bandwidth: " + availableBps);
         }
         lastAvailableBps = availableBps;
-        add(nowNs, state == CongestionState.CONGESTED ? 0 : saturatingAdd(availableBps, ownRateBps));
+        add(nowNs, state == CongestionState.CONGESTED ? -1 : availableBps);
     }
 
     /// A congestion transition of the path (from the [CongestionDetector]): entering
     /// CONGESTED is a moment without headroom, whatever the last estimate said.
     public void onCongestion(Transition transition) {
         if (transition.to() == CongestionState.CONGESTED) {
-            add(transition.atNs(), 0);
+            add(transition.atNs(), -1);
         }
     }
 
-    private void add(long nowNs, long headroom) {
+    private void add(long nowNs, long available) {
         // keep one sample at or before now − dwell (it defines the value at the window's start)
         while (size >= 2 && nowNs - atNs[idx(1)] >= dwellNs) {
             head = (head + 1) & (atNs.length - 1);
@@ -89,22 +91,28 @@ public final class AvailableWatch {
             grow();
         }
         atNs[idx(size)] = nowNs;
-        headroomBps[idx(size)] = headroom;
+        availableBps[idx(size)] = available;
         size++;
     }
 
-    /// Whether `targetBps` can be reached now: present, with the path's latest available
-    /// bandwidth (the completion value, decisions.md item 13), when the headroom has stayed at
-    /// or above `target × (1 + margin)` for the whole dwell time up to `nowNs`.
-    public OptionalLong availableFor(long targetBps, long nowNs) {
+    /// Whether a flow now sending `ownRateBps` can be raised to `targetBps`: present, with the
+    /// path's latest available bandwidth (the completion value, decisions.md item 13), when
+    /// `available + ownRateBps` has stayed at or above `target × (1 + margin)` for the whole
+    /// dwell time up to `nowNs`, without congestion.
+    ///
+    /// @param targetBps  the rate wanted, bits/s
+    /// @param ownRateBps the flow's own current (admitted) rate, 0 if none
+    /// @param nowNs      the time now
+    public OptionalLong availableFor(long targetBps, long ownRateBps, long nowNs) {
         if (size == 0 || nowNs - atNs[idx(size - 1)] > maxAgeNs) {
             return OptionalLong.empty();
         }
-        double needed = targetBps * (1 + margin);
+        double needed = targetBps * (1 + margin) - ownRateBps;
         long windowStart = nowNs - dwellNs;
         boolean covered = false;
         for (int i = size - 1; i >= 0; i--) {
-            if (headroomBps[idx(i)] < needed) {
+            long a = availableBps[idx(i)];
+            if (a < 0 || a < needed) {
                 return OptionalLong.empty();
             }
             if (atNs[idx(i)] - windowStart <= 0) {
@@ -134,18 +142,13 @@ public final class AvailableWatch {
     private void grow() {
         int n = atNs.length;
         long[] at = new long[n * 2];
-        long[] h = new long[n * 2];
+        long[] a = new long[n * 2];
         for (int i = 0; i < size; i++) {
             at[i] = atNs[idx(i)];
-            h[i] = headroomBps[idx(i)];
+            a[i] = availableBps[idx(i)];
         }
         atNs = at;
-        headroomBps = h;
+        availableBps = a;
         head = 0;
-    }
-
-    private static long saturatingAdd(long a, long b) {
-        long r = a + b;
-        return r < 0 ? Long.MAX_VALUE : r;
     }
 }

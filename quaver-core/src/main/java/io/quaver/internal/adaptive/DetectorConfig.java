@@ -61,10 +61,13 @@ public record DetectorConfig(long queueFloorWindowNs, long baseBucketNs, int bas
                 || drainedQueueNs < 0 || drainedQueueNs > queueDelayThresholdNs || exitHoldNs < 0
                 || trendlineWindow < 2 || !(trendlineSmoothing >= 0 && trendlineSmoothing < 1)
                 || !(trendlineGain > 0)) {
-            throw new IllegalArgumentException("inconsistent detector configuration: " + "" + queueFloorWindowNs
-                    + "/" + baseBucketNs + "/" + baseBuckets + "/" + gradientMinQueueNs + "/" + queueDelayThresholdNs
-                    + "/" + lossWindowNs + "/" + lossMinPackets + "/" + lossEnterFraction + "/" + lossExitFraction
-                    + "/" + enterHoldNs + "/" + drainedQueueNs + "/" + exitHoldNs);
+            throw new IllegalArgumentException("inconsistent detector configuration (times > 0, fractions in [0, 1],"
+                    + " lossExit ≤ lossEnter, drained ≤ queue threshold, window ≥ 2, smoothing in [0, 1)): "
+                    + "floor " + queueFloorWindowNs + " ns, base " + baseBuckets + " × " + baseBucketNs + " ns, gradient queue "
+                    + gradientMinQueueNs + " ns, queue " + queueDelayThresholdNs + " ns, loss window " + lossWindowNs
+                    + " ns / " + lossMinPackets + " packets, loss " + lossEnterFraction + "/" + lossExitFraction
+                    + ", holds " + enterHoldNs + "/" + exitHoldNs + " ns, drained " + drainedQueueNs + " ns, trendline "
+                    + trendlineWindow + "/" + trendlineSmoothing + "/" + trendlineGain);
         }
     }
 

@@ -95,19 +95,19 @@ class AdmissionControlTest {
         NotificationRegistry registry = new NotificationRegistry(8);
         long now = 0;
         for (; now < 1_000 * ms; now += 50 * ms) {
-            watch.onEstimate(now, 20_000_000, current, CongestionState.UNCONGESTED);
+            watch.onEstimate(now, 20_000_000, CongestionState.UNCONGESTED);
         }
         assertThat(AdmissionControl.decide(BOTTLENECK, OptionalLong.of(20_000_000), wanted, current, 0, true, P)
                 .verdict()).isEqualTo(Verdict.NETWORK_BUSY);
         long t0 = now;
-        var reg = registry.notifyAvailable(1, wanted, current, watch.availableFor(wanted, now));
+        var reg = registry.notifyAvailable(1, wanted, current, watch.availableFor(wanted, current, now));
         assertThat(reg.immediate()).isFalse();
         long fired = -1;
         for (; now < t0 + 2_000 * ms && fired < 0; now += 50 * ms) {
             long available = now < t0 + 300 * ms ? 20_000_000 : 29_000_000; // cross traffic left
-            watch.onEstimate(now, available, current, CongestionState.UNCONGESTED);
+            watch.onEstimate(now, available, CongestionState.UNCONGESTED);
             long at = now;
-            var done = registry.onAvailability(1, t -> watch.availableFor(t, at));
+            var done = registry.onAvailability(1, t -> watch.availableFor(t, current, at));
             if (!done.isEmpty()) {
                 Completion.performAll(done);
                 fired = now;

@@ -4,6 +4,7 @@ import io.quaver.internal.adaptive.AvailableWatch;
 import io.quaver.internal.adaptive.CongestionDetector;
 import io.quaver.internal.adaptive.CongestionState;
 import io.quaver.internal.adaptive.DetectorConfig;
+import io.quaver.internal.adaptive.PathMonitor;
 import io.quaver.internal.adaptive.Transition;
 
 import java.util.ArrayList;
@@ -12,7 +13,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /// The benchmark core of goals G7–G9: replays [SyntheticPath] scenarios through a
-/// [CongestionDetector] and an [AvailableWatch] in virtual time, closing the loop the way the
+/// [PathMonitor] (a [CongestionDetector] and an [AvailableWatch]) in virtual time, closing the loop the way the
 /// QoS2 SDK sample does (qwave.md §7.5): on Congested the flow drops to a tenth of its rate and
 /// waits for Available at the original rate, then restores it.
 ///
@@ -154,16 +155,9 @@ public final class DetectorReplay {
         SyntheticPath path = new SyntheticPath(params, CAPACITY_BPS, CAPACITY_BPS / 10, seed);
         path.setMediaBps(media);
         path.setCrossBps(cross);
-        CongestionDetector detector = new CongestionDetector(config);
+        PathMonitor monitor = new PathMonitor(new CongestionDetector(config), new AvailableWatch());
         Tracker tr = new Tracker();
-        AvailableWatch watch = new AvailableWatch();
-        SyntheticPath.SampleSink sink = (now, seq, send, recv) -> {
-            Transition t = detector.onProbe(now, seq, send, recv);
-            tr.record(t);
-            if (t != null) {
-                watch.onCongestion(t);
-            }
-        };
+        SyntheticPath.SampleSink sink = (now, seq, send, recv) -> tr.record(monitor.onProbe(now, seq, send, recv));
 
         long target = media;
         long detectedAt = -1;
@@ -189,16 +183,12 @@ public final class DetectorReplay {
                 }
             }
             path.advance(t, sink);
-            Transition tick = detector.onTick(t);
-            tr.record(tick);
-            if (tick != null) {
-                watch.onCongestion(tick);
-            }
+            tr.record(monitor.onTick(t));
             if (t >= nextEstimate) {
                 nextEstimate = t + ESTIMATE_EVERY_NS;
                 ewma += (path.availableBps() - ewma) * (1 - Math.exp(-ESTIMATE_EVERY_NS / ESTIMATE_EWMA_TAU_NS));
                 long est = (long) Math.max(0, ewma * (1 + ESTIMATE_NOISE * rnd.nextGaussian()));
-                watch.onEstimate(t, est, path.mediaBps(), detector.state());
+                monitor.onEstimate(t, est);
             }
             if (detectedAt == -1) {
                 if (tr.onset && tr.congestedAt >= onsetNs) {
@@ -227,7 +217,7 @@ public final class DetectorReplay {
             if (headroomAt == -1 && path.headroomBps() >= 1.05 * target) {
                 headroomAt = t;
             }
-            if (availableAt == -1 && watch.availableFor(target, t).isPresent()) {
+            if (availableAt == -1 && monitor.availableFor(target, path.mediaBps(), t).isPresent()) {
                 availableAt = t;
                 earlyAvailable = headroomAt == -1;
                 path.setMediaBps(media); // restore
