@@ -23,7 +23,8 @@ import java.util.function.LongFunction;
 /// - `QOSCancel` ([#cancel]), removing the flow ([#removeFlow]) or closing the handle
 ///   ([#abortAll], or [#removeFlow] for each of its flows) complete with `OPERATION_ABORTED`
 ///   (995); cancelling a future that is unknown or already complete → `NOT_FOUND` (1168).
-/// - More than `maxPending` requests at once → `NO_SYSTEM_RESOURCES` (1450).
+/// - More than `maxPending` requests pending at once → `NO_SYSTEM_RESOURCES` (1450); a request
+///   that completes at once holds no slot.
 /// - `QOSNotifyAvailable` with a target at or below the flow's admitted rate →
 ///   `INVALID_PARAMETER` (87).
 ///
@@ -120,6 +121,9 @@ public final class NotificationRegistry {
             throw new QosException(QosError.ALREADY_EXISTS, "a " + type + " notification is already pending on flow "
                     + Integer.toUnsignedString(flowId));
         }
+    }
+
+    private void store(Entry e) {
         if (byFuture.size() >= maxPending) {
             purgeDone();
             if (byFuture.size() >= maxPending) {
@@ -127,9 +131,6 @@ public final class NotificationRegistry {
                         + maxPending + ")");
             }
         }
-    }
-
-    private void store(Entry e) {
         byFlow.computeIfAbsent(e.flowId, k -> new Entry[NotificationType.values().length])[e.type.ordinal()] = e;
         byFuture.put(e.future, e);
     }

@@ -154,9 +154,8 @@ class NotificationRegistryTest {
         r.notifyCongested(3, CongestionState.UNCONGESTED);
         assertThatThrownBy(() -> r.notifyCongested(4, CongestionState.UNCONGESTED))
                 .isInstanceOfSatisfying(QosException.class, e -> assertThat(e.code()).isEqualTo(1450));
-        // an immediate completion needs no slot? It still is refused at the limit: the check comes first
-        assertThatThrownBy(() -> r.notifyCongested(4, CongestionState.CONGESTED))
-                .isInstanceOfSatisfying(QosException.class, e -> assertThat(e.code()).isEqualTo(1450));
+        // a request that completes at once holds no slot
+        assertThat(r.notifyCongested(4, CongestionState.CONGESTED).immediate()).isTrue();
         Completion.performAll(r.onCongestionState(1, CongestionState.CONGESTED));
         assertThat(first.future()).isCompleted();
         assertThat(r.notifyCongested(4, CongestionState.UNCONGESTED).immediate()).isFalse();
