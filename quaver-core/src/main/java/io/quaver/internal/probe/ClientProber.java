@@ -124,6 +124,7 @@ public final class ClientProber implements Closeable {
     private volatile boolean wake;
     private volatile boolean closed;
     private volatile Consumer<Boolean> routeCheckListener = b -> { };
+    private volatile ProbeObserver observer = new ProbeObserver() { };
     private final Thread ctl;
     private final Thread tx;
     private final Thread rx;
@@ -325,6 +326,11 @@ public final class ClientProber implements Closeable {
     /// Called (on the control thread) with each route-check result.
     public void onRouteCheck(Consumer<Boolean> listener) {
         routeCheckListener = listener == null ? b -> { } : listener;
+    }
+
+    /// Sets the observer of samples and estimates (`null` = none).
+    public void setObserver(ProbeObserver o) {
+        observer = o == null ? new ProbeObserver() { } : o;
     }
 
     /// Probe bytes sent so far at the IP level (trains, probegap, route check), UDP only.
@@ -633,13 +639,20 @@ public final class ClientProber implements Closeable {
 
     private void onSummary(PacketPairSummary s, int probeIpBytes) {
         long now = System.nanoTime();
+        PathEstimates after;
         lock.lock();
         try {
             model.onTrain(now, probeIpBytes, s.timestampDeltas100ns(), s.interfaceSpeedBps());
             noteEstimates(now);
             changed.signalAll();
+            after = model.estimates(now);
         } finally {
             lock.unlock();
+        }
+        try {
+            observer.onEstimates(now, after);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "probe observer failed", e);
         }
     }
 
@@ -893,18 +906,29 @@ public final class ClientProber implements Closeable {
             if (ringSeq.get(slot) != seq) {
                 continue; // too old: its slot was reused
             }
+            long sinkRecv = view.sinkRecvTimestamp100ns();
+            long sinkSend = view.sinkSendTimestamp100ns();
+            PathEstimates now;
             lock.lock();
             try {
-                model.onProbegap(seq, sendNs, view.sinkRecvTimestamp100ns(), view.sinkSendTimestamp100ns(), recvNs,
-                        PROBEGAP_BYTES + ipOverheadBytes);
+                model.onProbegap(seq, sendNs, sinkRecv, sinkSend, recvNs, view.lengthBytes() + ipOverheadBytes);
                 noteEstimates(recvNs);
                 if (freshWaiters > 0) {
                     changed.signalAll();
                 }
+                now = model.estimates(recvNs);
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "path model failed on a probegap sample", e);
+                continue;
             } finally {
                 lock.unlock();
+            }
+            try {
+                ProbeObserver o = observer;
+                o.onProbegap(seq, sendNs, sinkRecv, sinkSend, recvNs);
+                o.onEstimates(recvNs, now);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "probe observer failed", e);
             }
         }
     }

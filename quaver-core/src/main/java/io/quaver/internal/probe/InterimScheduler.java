@@ -7,9 +7,10 @@ package io.quaver.internal.probe;
 /// bottleneck. A lost train (the sink answered, no summary: a shallow queue dropped its tail)
 /// is halved and retried 20 ms later ([MS-QLPB]'s spacing), up to 3 times in a row; when no
 /// sink answers, or trains keep getting lost, retries back off from 1 s doubling to 30 s.
-/// The first train is small (12 KB: it fits the queue of a 2 Mbit/s link with 50 ms of
-/// buffer); once the capacity is known, trains grow (by at most 6 probes a train) towards what
-/// the bottleneck drains in 40 ms.
+/// The first train is modest (24 KB); a fast measurement's first summary is followed 20 ms
+/// later by a second train sized to what the bottleneck drains in 40 ms (at most 72 KB), so
+/// that the first estimates rest on two trains; later trains grow by at most 6 probes a train
+/// towards that size.
 public final class InterimScheduler implements ProbeScheduler {
     /// Probegap cadence of qWAVE.
     public static final long PROBEGAP_FAST_INTERVAL_NS = 1_000_000L;
@@ -19,8 +20,8 @@ public final class InterimScheduler implements ProbeScheduler {
     public static final int TRAIN_PROBE_IP_BYTES = 1500;
     /// Most probes in a train (72 KB).
     public static final int MAX_TRAIN_PROBES = 48;
-    /// Probes in the first train (12 KB).
-    public static final int FIRST_TRAIN_PROBES = 8;
+    /// Probes in the first train (24 KB).
+    public static final int FIRST_TRAIN_PROBES = 16;
     /// Fewest probes in a train.
     public static final int MIN_TRAIN_PROBES = 4;
     /// Growth of the train length per successful train.
@@ -50,6 +51,10 @@ public final class InterimScheduler implements ProbeScheduler {
     private int quickRetriesLeft = QUICK_RETRIES;
     private boolean quickRetryPending;
     private boolean backingOff;
+    /// A fast measurement's first train succeeded: a second, sized one follows.
+    private boolean followUp;
+    /// The train in flight is a fast measurement's first.
+    private boolean firstOfFast;
     private int trainProbes = FIRST_TRAIN_PROBES;
     private long nextProbegapNs = Long.MIN_VALUE;
 
@@ -72,10 +77,17 @@ public final class InterimScheduler implements ProbeScheduler {
         long capacity = path.bottleneckBps().orElse(0);
         if (resize) {
             resize = false;
-            sizeFor(capacity);
+            if (followUp) {
+                trainProbes = fit(capacity, trainProbes);
+            } else {
+                sizeFor(capacity);
+            }
         }
         long trainDue = trainDueNs(active, capacity);
         if (trainDue == Long.MIN_VALUE || nowNs - trainDue >= 0) {
+            firstOfFast = !followUp && (lastTrainNs == Long.MIN_VALUE
+                    || (freshAtNs != Long.MIN_VALUE && freshAtNs - lastTrainNs > 0));
+            followUp = false;
             lastTrainNs = nowNs;
             awaitingResult = true;
             return new SendTrain(TRAIN_PROBE_IP_BYTES, trainProbes);
@@ -112,7 +124,10 @@ public final class InterimScheduler implements ProbeScheduler {
             return Long.MIN_VALUE;
         }
         if (freshAtNs != Long.MIN_VALUE && freshAtNs - lastTrainNs > 0) {
-            return lastFailed ? Math.max(freshAtNs, lastTrainNs + 20_000_000L) : freshAtNs;
+            return lastFailed ? Math.max(freshAtNs, lastTrainNs + TRAIN_SPACING_NS) : freshAtNs;
+        }
+        if (followUp) {
+            return lastTrainNs + TRAIN_SPACING_NS;
         }
         if (lastFailed) {
             return lastTrainNs + (quickRetryPending ? TRAIN_SPACING_NS : retryNs);
@@ -149,6 +164,7 @@ public final class InterimScheduler implements ProbeScheduler {
                 quickRetriesLeft = QUICK_RETRIES;
                 fastUntilNs = Math.max(fastUntilNs, nowNs + FAST_PHASE_NS);
                 resize = true;
+                followUp = firstOfFast;
             }
             case LOST -> {
                 lastFailed = true;
@@ -176,14 +192,20 @@ public final class InterimScheduler implements ProbeScheduler {
         backingOff = true;
     }
 
-    /// Sizes the next train from the capacity (called by the prober after a result).
+    /// Grows the next train towards [#fit] by at most [#TRAIN_GROWTH_PROBES].
     void sizeFor(long capacityBps) {
-        if (capacityBps <= 0) {
-            return;
+        if (capacityBps > 0) {
+            trainProbes = Math.min(fit(capacityBps, trainProbes), trainProbes + TRAIN_GROWTH_PROBES);
         }
-        long fit = capacityBps / 8 * TRAIN_QUEUE_NS / 1_000_000_000L / TRAIN_PROBE_IP_BYTES;
-        trainProbes = (int) Math.clamp(Math.min(fit, trainProbes + TRAIN_GROWTH_PROBES), MIN_TRAIN_PROBES,
-                MAX_TRAIN_PROBES);
+    }
+
+    /// Probes the bottleneck drains in [#TRAIN_QUEUE_NS], within the train-length bounds.
+    static int fit(long capacityBps, int fallback) {
+        if (capacityBps <= 0) {
+            return fallback;
+        }
+        long n = capacityBps / 8 * TRAIN_QUEUE_NS / 1_000_000_000L / TRAIN_PROBE_IP_BYTES;
+        return (int) Math.clamp(n, MIN_TRAIN_PROBES, MAX_TRAIN_PROBES);
     }
 
     /// Probes the next train will have (for tests).

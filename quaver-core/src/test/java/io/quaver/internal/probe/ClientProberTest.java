@@ -35,6 +35,19 @@ class ClientProberTest {
             ClientProber prober = ClientProber.start(ProberConfig.of(target, true, Platform.current()),
                     new InterimPathModel(), "test");
             prober.onRouteCheck(routeCheck::set);
+            java.util.concurrent.atomic.AtomicLong observed = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicReference<PathEstimates> lastSeen = new AtomicReference<>();
+            prober.setObserver(new ProbeObserver() {
+                @Override
+                public void onProbegap(long sequence, long sendNs, long sinkRecv100ns, long sinkSend100ns, long recvNs) {
+                    observed.incrementAndGet();
+                }
+
+                @Override
+                public void onEstimates(long nowNs, PathEstimates estimates) {
+                    lastSeen.set(estimates);
+                }
+            });
             try {
                 assertThat(prober.awaitFirstHandshake(Duration.ofSeconds(2))).isEqualTo(ClientProber.Status.REACHABLE);
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
@@ -53,6 +66,8 @@ class ClientProberTest {
                 assertThat(routeCheck.get()).as("loopback passes the route check").isTrue();
                 assertThat(prober.prioritySupported()).isTrue();
 
+                assertThat(observed.get()).as("probegap samples seen by the observer").isPositive();
+                assertThat(lastSeen.get().bottleneckBps()).isPresent();
                 PathEstimates fresh = prober.fresh(Duration.ofSeconds(3));
                 assertThat(fresh).isNotNull();
                 assertThat(prober.probeBytesSent()).isPositive();
