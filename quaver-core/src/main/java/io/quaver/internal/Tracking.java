@@ -310,7 +310,9 @@ public final class Tracking {
 
     /// An adaptive flow was created (engine lock held): its client's prober starts, or goes
     /// to continuous sampling. Never throws: a flow exists whatever the path state.
-    void flowAdded(int flowId, EmbeddedSession owner, InetSocketAddress destination) {
+    ///
+    /// @return whether the path already passed the route check (802.1p allowed)
+    boolean flowAdded(int flowId, EmbeddedSession owner, InetSocketAddress destination) {
         try {
             InetAddress id = normalise(destination.getAddress());
             Key key = new Key(id, owner.options().sinkPort());
@@ -321,7 +323,7 @@ public final class Tracking {
                     boolean onLink = OnLink.isOnLink(id);
                     boolean allowed = owner.options().offLinkExperiments();
                     if (!onLink && !allowed) {
-                        return; // experiments forbidden: fundamentals report 1260
+                        return false; // experiments forbidden: fundamentals report 1260
                     }
                     e = new Entry(key, onLink, allowed);
                     entries.put(key, e);
@@ -331,12 +333,15 @@ public final class Tracking {
                 ensureProber(e);
                 if (e.prober != null) {
                     e.prober.setActive(true);
+                    return e.onLink && Boolean.TRUE.equals(e.prober.prioritySupported());
                 }
+                return false;
             } finally {
                 lock.unlock();
             }
         } catch (RuntimeException ex) {
             LOG.log(System.Logger.Level.WARNING, "could not start probing for flow " + flowId, ex);
+            return false;
         }
     }
 
