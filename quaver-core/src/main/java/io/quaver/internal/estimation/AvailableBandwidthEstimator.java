@@ -44,20 +44,26 @@ import java.util.Optional;
 public final class AvailableBandwidthEstimator {
     /// Tunables.
     ///
-    /// @param windowNs              probes sent within this of the newest one are used
+    /// @param windowNs              probes sent within this of the newest one are used...
+    /// @param minWindowSamples      ...or, if that is fewer, this many of the newest...
+    /// @param maxWindowNs           ...but never older than this
     /// @param maxSamples            ring capacity
     /// @param minSamples            fewer probes in the window give no estimate
     /// @param minIdleThresholdNs    floor of ε (timestamp noise)
     /// @param maxIdleThresholdNs    ceiling of ε
     /// @param idleThresholdMtuShare ε as a share of an MTU (1500 B) transmission time
     /// @param lossCountsAsBusy      count missing sequence numbers as busy probes
-    public record Config(long windowNs, int maxSamples, int minSamples, long minIdleThresholdNs,
-                         long maxIdleThresholdNs, double idleThresholdMtuShare, boolean lossCountsAsBusy) {
-        /// 2 s window (≈ 2000 probes at qWAVE's 1 ms cadence), at least 50 probes.
-        public static final Config DEFAULT = new Config(2_000_000_000L, 4096, 50, 2_000, 200_000, 0.02, true);
+    public record Config(long windowNs, int minWindowSamples, long maxWindowNs, int maxSamples, int minSamples,
+                         long minIdleThresholdNs, long maxIdleThresholdNs, double idleThresholdMtuShare,
+                         boolean lossCountsAsBusy) {
+        /// 2 s window (≈ 2000 probes at qWAVE's 1 ms cadence), stretched to 1000 probes up to
+        /// 10 s on slow paths where probegap is sparser; at least 50 probes.
+        public static final Config DEFAULT = new Config(2_000_000_000L, 1000, 10_000_000_000L, 4096, 50, 2_000,
+                200_000, 0.02, true);
 
         public Config {
-            if (windowNs <= 0 || maxSamples < 16 || minSamples < 2 || minSamples > maxSamples
+            if (windowNs <= 0 || maxWindowNs < windowNs || minWindowSamples < 0 || maxSamples < 16
+                    || minSamples < 2 || minSamples > maxSamples
                     || minIdleThresholdNs < 0 || maxIdleThresholdNs < minIdleThresholdNs
                     || idleThresholdMtuShare < 0) {
                 throw new IllegalArgumentException("invalid config " + this);
@@ -66,13 +72,16 @@ public final class AvailableBandwidthEstimator {
     }
 
     static final int MTU_BYTES = 1500;
+    /// An estimate is recomputed at most once per this much of new probe send time (it
+    /// covers seconds; the prober may ask every millisecond).
+    static final long RECOMPUTE_NS = 10_000_000L;
     private static final int EXCLUSIONS = 8;
 
     private final Config config;
     private long[] seq;
     private long[] sendNs;
     private long[] owdNs;
-    private long[] atNs;
+    private int[] sizes;
     private int count;
     private int next;
     private long newestSendNs = Long.MIN_VALUE;
@@ -84,6 +93,9 @@ public final class AvailableBandwidthEstimator {
     private long version;
     private long cachedVersion = -1;
     private long cachedCapacity;
+    private long cachedNewestSendNs;
+    private long exclusionsVersion;
+    private long cachedExclusionsVersion = -1;
     private AvailableEstimate cached;
 
     public AvailableBandwidthEstimator() {
@@ -98,19 +110,20 @@ public final class AvailableBandwidthEstimator {
     ///
     /// @param sequence   the probe's sequence number (consecutive per probe sent)
     /// @param sendNs     the initiator's clock when the probe left
-    /// @param sinkRecvNs the sink's clock when it arrived, in ns (any epoch, may drift)
-    /// @param nowNs      the initiator's clock now (freshness only)
-    public void onProbe(long sequence, long sendNs, long sinkRecvNs, long nowNs) {
+    /// @param sinkRecvNs   the sink's clock when it arrived, in ns (any epoch, may drift)
+    /// @param probeIpBytes the probe's size at the IP level (its own load is corrected for)
+    /// @param nowNs        the initiator's clock now (freshness only)
+    public void onProbe(long sequence, long sendNs, long sinkRecvNs, int probeIpBytes, long nowNs) {
         if (seq == null) {
             seq = new long[config.maxSamples()];
             this.sendNs = new long[config.maxSamples()];
             owdNs = new long[config.maxSamples()];
-            atNs = new long[config.maxSamples()];
+            sizes = new int[config.maxSamples()];
         }
         seq[next] = sequence;
+        sizes[next] = probeIpBytes;
         this.sendNs[next] = sendNs;
         owdNs[next] = sinkRecvNs - sendNs;
-        atNs[next] = nowNs;
         next = (next + 1) % seq.length;
         count = Math.min(count + 1, seq.length);
         newestSendNs = count == 1 ? sendNs : Math.max(newestSendNs, sendNs);
@@ -126,6 +139,7 @@ public final class AvailableBandwidthEstimator {
         exclNext = (exclNext + 1) % EXCLUSIONS;
         exclCount = Math.min(exclCount + 1, EXCLUSIONS);
         version++;
+        exclusionsVersion++;
     }
 
     /// Forgets every probe.
@@ -144,12 +158,16 @@ public final class AvailableBandwidthEstimator {
         if (capacityBps <= 0 || count == 0) {
             return Optional.empty();
         }
-        if (cachedVersion == version && cachedCapacity == capacityBps) {
+        boolean fresh = cachedVersion == version
+                || (cached != null && newestSendNs - cachedNewestSendNs < RECOMPUTE_NS);
+        if (fresh && cachedCapacity == capacityBps && cachedExclusionsVersion == exclusionsVersion) {
             return Optional.ofNullable(cached);
         }
         cached = compute(capacityBps);
         cachedVersion = version;
         cachedCapacity = capacityBps;
+        cachedNewestSendNs = newestSendNs;
+        cachedExclusionsVersion = exclusionsVersion;
         return Optional.ofNullable(cached);
     }
 
@@ -162,35 +180,50 @@ public final class AvailableBandwidthEstimator {
         return false;
     }
 
-    private AvailableEstimate compute(long capacityBps) {
+    private long windowStart() {
         long from = newestSendNs - config.windowNs();
-        int[] idx = new int[count];
+        int k = Math.min(config.minWindowSamples(), count);
+        if (k > 0) {
+            long[] sends = Arrays.copyOf(sendNs, count);
+            Arrays.sort(sends);
+            from = Math.min(from, sends[count - k]);
+        }
+        return Math.max(from, newestSendNs - config.maxWindowNs());
+    }
+
+    private AvailableEstimate compute(long capacityBps) {
+        long from = windowStart();
+        int bits = 32 - Integer.numberOfLeadingZeros(Math.max(1, count - 1));
+        long[] keys = new long[count];
         int n = 0;
+        int excludedCount = 0;
         for (int i = 0; i < count; i++) {
-            if (sendNs[i] >= from && !excluded(sendNs[i])) {
-                idx[n++] = i;
+            if (sendNs[i] < from) {
+                continue;
             }
+            if (excluded(sendNs[i])) {
+                excludedCount++;
+                continue;
+            }
+            keys[n++] = ((sendNs[i] - from) << bits) | i; // sort by send time, primitive
         }
         if (n < config.minSamples()) {
             return null;
         }
-        // sort by send time (then sequence), drop duplicate sequence numbers
-        Integer[] order = new Integer[n];
-        for (int k = 0; k < n; k++) {
-            order[k] = idx[k];
-        }
-        Arrays.sort(order, (a, b) -> sendNs[a] != sendNs[b] ? Long.compare(sendNs[a], sendNs[b])
-                : Long.compare(seq[a], seq[b]));
-        long t0 = sendNs[order[0]];
-        long o0 = owdNs[order[0]];
+        Arrays.sort(keys, 0, n);
+        long mask = (1L << bits) - 1;
+        int first = (int) (keys[0] & mask);
+        long t0 = sendNs[first];
+        long o0 = owdNs[first];
         double[] t = new double[n];
         double[] o = new double[n];
         long[] sq = new long[n];
         int m = 0;
         long minSeq = Long.MAX_VALUE;
         long maxSeq = Long.MIN_VALUE;
+        long probeBytes = 0;
         for (int k = 0; k < n; k++) {
-            int i = order[k];
+            int i = (int) (keys[k] & mask);
             if (isDuplicate(sq, m, seq[i])) {
                 continue;
             }
@@ -200,6 +233,7 @@ public final class AvailableBandwidthEstimator {
             m++;
             minSeq = Math.min(minSeq, seq[i]);
             maxSeq = Math.max(maxSeq, seq[i]);
+            probeBytes += sizes[i];
         }
         if (m < config.minSamples()) {
             return null;
@@ -220,13 +254,21 @@ public final class AvailableBandwidthEstimator {
             }
         }
         int lost = 0;
+        long range = maxSeq - minSeq + 1;
+        int missing = (int) Math.clamp(range - m - excludedCount, 0, (long) m); // more: a sequence reset
         if (config.lossCountsAsBusy()) {
-            long range = maxSeq - minSeq + 1;
-            lost = (int) Math.clamp(range - m, 0, (long) m); // more would be a sequence reset
+            lost = missing;
         }
-        double idleFraction = Math.max(0, idle - band) / (double) (m + lost);
-        long available = Math.round(capacityBps * idleFraction);
+        double idleSeen = Math.max(0, idle - band) / (double) (m + lost);
+        // The probes' own load: they never meet each other, so they sample only the time the
+        // link is not serving them, and cross traffic they delayed eats idle time:
+        // idleSeen ≈ (1 − ρcross − ρprobe) / (1 − ρprobe).
         long windowNs = (long) t[m - 1];
+        double spanNs = windowNs * (double) (m + missing) / Math.max(1, m + missing - 1);
+        probeBytes += (long) missing * (probeBytes / m);
+        double probeLoad = spanNs > 0 ? Math.min(0.5, probeBytes * 8e9 / (spanNs * capacityBps)) : 0;
+        double idleFraction = Math.min(1.0, idleSeen * (1 - probeLoad) + probeLoad);
+        long available = Math.round(capacityBps * idleFraction);
         return new AvailableEstimate(available, 1 - idleFraction, m, windowNs, capacityBps, Math.round(epsNs), lost,
                 slope * 1e6, newestAtNs);
     }

@@ -78,14 +78,14 @@ public final class PathEstimator {
     /// @param sinkRecv100ns the sink's `Sink_Recv_Timestamp`, 100 ns units (its own epoch)
     /// @param sinkSend100ns the sink's `Sink_Send_Timestamp`, 100 ns units
     /// @param recvNs        the initiator's clock when the reflection arrived
-    /// @param probeIpBytes  the probe's size at the IP level (kept for the interface's sake;
-    ///                      ProbeGap does not need it)
+    /// @param probeIpBytes  the probe's size at the IP level (ProbeGap corrects for the
+    ///                      probes' own load)
     public void onProbegap(long sequence, long sendNs, long sinkRecv100ns, long sinkSend100ns, long recvNs,
                            int probeIpBytes) {
         probegaps++;
         long sinkRecvNs = sinkRecv100ns * TrainSample.QLPB_TICK_NS;
         long holdNs = (sinkSend100ns - sinkRecv100ns) * TrainSample.QLPB_TICK_NS;
-        available.onProbe(sequence, sendNs, sinkRecvNs, recvNs);
+        available.onProbe(sequence, sendNs, sinkRecvNs, probeIpBytes, recvNs);
         rtt.onProbe(sendNs, recvNs, holdNs);
     }
 

@@ -51,6 +51,7 @@ public final class ProbePlanner {
     /// @param firstBudgetWindowNs      rate part of the fast-phase budget (R̂ × 50 ms)
     /// @param fastProbegapNs           continuous probegap at the start of a fast phase
     /// @param probegapIntervalNs       qWAVE's probegap cadence (1 ms)
+    /// @param probegapDither           probegap intervals are uniform in (1 ± this) × the mean
     /// @param activeProbegapShare      probegap share of the capacity while a flow is active
     /// @param activeTrainShare         train share while a flow is active
     /// @param upkeepTrainShare         train share in upkeep
@@ -63,18 +64,19 @@ public final class ProbePlanner {
                          int firstTrainProbes, int minTrainProbes, long maxTrainBytes, int fastTrains,
                          int trainGrowth, long trainSpacingNs, long trainResultTimeoutNs, long firstBudgetBytes,
                          long firstBudgetWindowNs, long fastProbegapNs, long probegapIntervalNs,
-                         double activeProbegapShare, double activeTrainShare, double upkeepTrainShare,
+                         double probegapDither, double activeProbegapShare, double activeTrainShare, double upkeepTrainShare,
                          double upkeepProbegapShare, int upkeepProbegapBurst, int coalescingPeriodsPerTrain,
                          long staleOnActivationNs) {
         public static final Config DEFAULT = new Config(1500, 200, 60, 20, 8, 512 * 1024, 3, 8, 20_000_000L,
-                1_500_000_000L, 64 * 1024, 50_000_000L, 400_000_000L, 1_000_000L, 0.05, 0.02, 0.006, 0.003, 5,
+                1_500_000_000L, 64 * 1024, 50_000_000L, 400_000_000L, 1_000_000L, 0.25, 0.05, 0.02, 0.006, 0.003, 5,
                 16, 5_000_000_000L);
 
         public Config {
             if (trainProbeIpBytes < minTrainProbeIpBytes || minTrainProbeIpBytes < 64 || probegapIpBytes < 1
                     || firstTrainProbes < minTrainProbes || minTrainProbes < 3 || fastTrains < 1
                     || trainGrowth < 1 || maxTrainBytes < (long) trainProbeIpBytes * firstTrainProbes
-                    || probegapIntervalNs <= 0 || upkeepProbegapBurst < 1) {
+                    || probegapIntervalNs <= 0 || probegapDither < 0 || probegapDither >= 1
+                    || upkeepProbegapBurst < 1) {
                 throw new IllegalArgumentException("invalid config " + this);
             }
         }
@@ -375,6 +377,10 @@ public final class ProbePlanner {
         return Math.max(due, trainBusyUntilNs);
     }
 
+    private double dither() {
+        return 1 + config.probegapDither() * (2 * random.nextDouble() - 1);
+    }
+
     private ProbeAction issueProbegap(long nowNs, PathSnapshot path, boolean active) {
         long rate = path.bottleneck().map(BottleneckEstimate::rateBps).orElse(0L);
         int size = config.probegapIpBytes();
@@ -388,9 +394,9 @@ public final class ProbePlanner {
             if (rate > 0 && !fastWindow) {
                 mean = Math.max(mean, size * 8e9 / (config.activeProbegapShare() * rate));
             }
-            nextProbegapNs = nowNs + (long) (mean * (0.5 + random.nextDouble()));
+            nextProbegapNs = nowNs + (long) (mean * dither());
         } else if (fastWindow) {
-            nextProbegapNs = nowNs + (long) (config.probegapIntervalNs() * (0.5 + random.nextDouble()));
+            nextProbegapNs = nowNs + (long) (config.probegapIntervalNs() * dither());
         } else {
             if (burstLeft == 0) {
                 burstLeft = config.upkeepProbegapBurst();

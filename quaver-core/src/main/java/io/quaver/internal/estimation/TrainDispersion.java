@@ -31,7 +31,7 @@ import java.util.Arrays;
 ///    packet between its probes leaves exactly one transmission time apart). The estimate is
 ///    therefore the *fastest dense cluster* of per-gap rates (a mode, as in Dovrolis et al.'s
 ///    capacity mode and bprobe/nettimer's filtering), re-centred on its median. When the whole
-///    train's dispersion is within 3 % of that cluster the train was clean and the whole-train
+///    train's dispersion is within 1 % of that cluster the train was clean and the whole-train
 ///    figure (less noisy) is used instead.
 ///
 /// The first arrival group is excluded from whole-train figures: the first probe after idle is
@@ -68,8 +68,10 @@ public final class TrainDispersion {
     static final int KNEE_MIN_TAIL_GROUPS = 5;
     /// Half-width of the rate cluster, relative.
     static final double CLUSTER_HALF_WIDTH = 0.05;
-    /// Whole-train dispersion within this share of the clean cluster: the train was clean.
-    static final double CLEAN_WHOLE_SHARE = 0.97;
+    /// Whole-train dispersion within 1 % of the clean cluster: the train was clean.
+    static final double CLEAN_WHOLE_SHARE = 0.99;
+    /// Quantised stamps widen at least this share of the gaps (one cross packet widens one).
+    static final double QUANTISED_WIDE_SHARE = 0.15;
     /// Timestamp resolution assumed for per-gap rates ([MS-QLPB] 100 ns units).
     static final long TIMESTAMP_QUANTUM_NS = 100;
 
@@ -426,6 +428,17 @@ public final class TrainDispersion {
 
     // ------------------------------------------------------------------ cross-traffic filter
 
+    /// Share of the gaps from group `from` on that are longer than `thresholdNs`.
+    static double wideShare(Groups g, int from, double thresholdNs) {
+        int wide = 0;
+        for (int j = from + 1; j < g.size; j++) {
+            if (g.t[j] - g.t[j - 1] > thresholdNs) {
+                wide++;
+            }
+        }
+        return (double) wide / Math.max(1, g.size - 1 - from);
+    }
+
     /// Whether every arrival stays within `boundNs` of the straight line through the train at
     /// `rate` (bytes/ns) from group `from`.
     static boolean withinOneProbeOfLine(Groups g, int from, double rate, double boundNs) {
@@ -538,10 +551,12 @@ public final class TrainDispersion {
         if (whole >= CLEAN_WHOLE_SHARE * mode) {
             return new Robust(whole, 1.0, true);
         }
-        if (!g.batched && withinOneProbeOfLine(g, from, whole, g.meanProbeBytes / mode)) {
-            // Widened gaps that never add up to more than one probe time: stamps quantised to
-            // a timer grid (a coalescing period longer than the probe spacing), not cross
-            // traffic, whose extra delays accumulate.
+        double probeNs = g.meanProbeBytes / mode;
+        if (!g.batched && wideShare(g, from, 1.25 * probeNs) >= QUANTISED_WIDE_SHARE
+                && withinOneProbeOfLine(g, from, whole, probeNs)) {
+            // Many widened gaps that never add up to more than one probe time: stamps
+            // quantised to a timer grid (a coalescing period longer than the probe spacing),
+            // not cross traffic, whose extra delays accumulate.
             return new Robust(whole, 1.0, true);
         }
         return new Robust(mode, (double) members / w, false);
