@@ -9,13 +9,14 @@ import java.util.SplittableRandom;
 /// * **Fast first measurement** (at start, on [#requestFresh(long)], and when an adaptive
 ///   flow opens on a stale path): up to [Config#fastTrains()] trains, ≥ 20 ms apart
 ///   ([MS-QLPB]), each sized after the previous one's result — a WebRTC-like start (GoogCC's
-///   ProbeController sends growing clusters; here each train may grow ×8). Probegap runs at
+///   ProbeController sends growing clusters; here each train may grow ×4). Probegap runs at
 ///   1 ms for [Config#fastProbegapNs()]. Everything sent in the phase — trains and probegap —
 ///   stays within **64 KB + R̂·50 ms** (goal G6), R̂ being the capacity estimate when each
 ///   train is sized (so the first train is ≤ 64 KB less the probegap share).
 /// * **Token-bucket confirmation**: when a knee (burst allowance) shows up in a train that
 ///   followed other trains, the bucket may not have been full, so B̂ may be short. One more
-///   train is sent after the bucket has surely refilled (`(B̂ + earlier bytes)/R × 1.2`),
+///   train is sent after the bucket has surely refilled (`(B̂ + earlier bytes)/R × 1.2` after
+///   the last train's result, i.e. after that train drained),
 ///   long enough to pass the largest bucket those bytes allow (`1.1·B_upper·P/(P−R)` plus 24
 ///   probes of tail). Bytes that pass within the burst allowance do not load the shaped link,
 ///   so that train's budget counts only the bytes beyond B̂.
@@ -67,7 +68,7 @@ public final class ProbePlanner {
                          double probegapDither, double activeProbegapShare, double activeTrainShare, double upkeepTrainShare,
                          double upkeepProbegapShare, int upkeepProbegapBurst, int coalescingPeriodsPerTrain,
                          long staleOnActivationNs) {
-        public static final Config DEFAULT = new Config(1500, 200, 60, 20, 8, 512 * 1024, 3, 8, 20_000_000L,
+        public static final Config DEFAULT = new Config(1500, 200, 60, 20, 8, 512 * 1024, 3, 4, 20_000_000L,
                 1_500_000_000L, 64 * 1024, 50_000_000L, 400_000_000L, 1_000_000L, 0.25, 0.05, 0.02, 0.006, 0.003, 5,
                 16, 5_000_000_000L);
 
@@ -219,9 +220,10 @@ public final class ProbePlanner {
             if (kneeAfterTrains >= 0) {
                 boolean more = fastTrainsIssued < config.fastTrains() || (kneeAfterTrains >= 2 && !confirmDone);
                 if (more && knee) {
-                    // wait until the bucket has surely refilled
+                    // wait until the bucket has surely refilled: it starts refilling once the
+                    // last train has drained, which is when its result came back
                     double wait = (b.burstBytes() + bytesBeforeKneeTrain) * 8e9 / b.rateBps() * 1.2;
-                    return Math.max(spaced, lastTrainNs + (long) Math.min(wait, 10e9));
+                    return Math.max(spaced, b.updatedAtNs() + (long) Math.min(wait, 10e9));
                 }
                 fast = false;
                 return trainDue(nowNs, path, active);
@@ -309,9 +311,11 @@ public final class ProbePlanner {
             want = Math.max(want, (long) (b.peakRateBps() / 8e9 * b.coalescingPeriodNs()
                     * config.coalescingPeriodsPerTrain()));
         }
+        // one train alone stays within the share over the shortest interval (the load is
+        // judged over any 10 s window)
         double share = active ? config.activeTrainShare() : config.upkeepTrainShare();
-        long maxNs = active ? ACTIVE_TRAIN_MAX_NS : UPKEEP_TRAIN_MAX_NS;
-        long affordable = (long) (share * b.rateBps() * (maxNs / 8e9));
+        long minNs = active ? ACTIVE_TRAIN_MIN_NS : UPKEEP_TRAIN_MIN_NS;
+        long affordable = (long) (share * b.rateBps() * (minNs / 8e9));
         want = Math.min(Math.min(want, affordable), config.maxTrainBytes());
         ProbeAction.SendTrain t = train(want, size);
         return t != null ? t : new ProbeAction.SendTrain(config.minTrainProbeIpBytes(), config.minTrainProbes());

@@ -528,6 +528,9 @@ public final class TrainDispersion {
             counts[i] = hi - i + 1;
             best = Math.max(best, counts[i]);
         }
+        if (best < 2) {
+            return new Robust(whole, 0.5, true); // no two windows agree: nothing to prefer
+        }
         int threshold = Math.max(2, (best + 1) / 2);
         int start = 0;
         while (start < w && counts[start] < threshold) {
