@@ -11,8 +11,12 @@ import java.util.Optional;
 /// * [#snapshot(long)]: the current estimates, each optional, with freshness.
 ///
 /// Probegap probes sent while a train was crossing the bottleneck are excluded from the
-/// available-bandwidth window: the window is `[arrival − train span − RTT − 2 ms, arrival]`
-/// of the summary (initiator clock), or the train's own send times when they are given.
+/// available-bandwidth window: probes sent within `[arrival − span − RTT − m, arrival − RTT
+/// + m]` of the summary's arrival (initiator clock; m = 2 ms + RTT/16: the send time follows
+/// from the round trip whatever the asymmetry, m covers the sink's delays and jitter), or
+/// within the train's own send times plus its span when they are given. Until the RTT
+/// estimate is warm the smallest raw round trip stands in for it, and before any probegap
+/// reply every probe sent before the arrival is excluded.
 ///
 /// Pure (time is an argument; no I/O, no threads) and not thread-safe: the prober calls it
 /// under its own lock.
@@ -25,11 +29,11 @@ public final class PathEstimator {
     }
 
     private static final long TRAIN_MARGIN_NS = 2_000_000L;
-    private static final long UNKNOWN_RTT_NS = 50_000_000L;
 
     private final BottleneckEstimator bottleneck;
     private final AvailableBandwidthEstimator available;
     private final RttEstimator rtt;
+    private long roughRttNs = Long.MAX_VALUE;
     private long trains;
     private long probegaps;
 
@@ -65,8 +69,16 @@ public final class PathEstimator {
             long[] s = train.sendNs();
             available.excludeSendWindow(s[0] - TRAIN_MARGIN_NS, s[s.length - 1] + span + TRAIN_MARGIN_NS);
         } else {
-            long rttNs = rtt.estimate().map(r -> r.rttUs() * 1000).orElse(UNKNOWN_RTT_NS);
-            available.excludeSendWindow(nowNs - span - rttNs - TRAIN_MARGIN_NS, nowNs);
+            // the summary left the sink when the last probe arrived: the train was sent about
+            // one RTT plus its span before now, and crossed the bottleneck for about its span
+            Optional<RttEstimate> r = rtt.estimate();
+            long rttNs = r.map(x -> x.rttUs() * 1000).orElse(roughRttNs);
+            if (rttNs != Long.MAX_VALUE) {
+                long margin = TRAIN_MARGIN_NS + rttNs / 16;
+                available.excludeSendWindow(nowNs - span - rttNs - margin, nowNs - rttNs + margin);
+            } else {
+                available.excludeSendWindow(Long.MIN_VALUE, nowNs); // no RTT yet: all earlier probes
+            }
         }
         return bottleneck.onTrain(nowNs, train);
     }
@@ -86,6 +98,10 @@ public final class PathEstimator {
         long sinkRecvNs = sinkRecv100ns * TrainSample.QLPB_TICK_NS;
         long holdNs = (sinkSend100ns - sinkRecv100ns) * TrainSample.QLPB_TICK_NS;
         available.onProbe(sequence, sendNs, sinkRecvNs, probeIpBytes, recvNs);
+        long raw = (recvNs - sendNs) - holdNs;
+        if (raw > 0) {
+            roughRttNs = Math.min(roughRttNs, raw); // cold samples too: good enough to place trains
+        }
         rtt.onProbe(sendNs, recvNs, holdNs);
     }
 

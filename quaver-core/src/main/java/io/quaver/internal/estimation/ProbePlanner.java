@@ -21,8 +21,11 @@ import java.util.SplittableRandom;
 ///   probes of tail). Bytes that pass within the burst allowance do not load the shaped link,
 ///   so that train's budget counts only the bytes beyond B̂.
 /// * **Upkeep** (no adaptive flow): trains within 0.6 % of the sustained capacity (one per
-///   10–120 s), and probegap only in short bursts (5 probes 1 ms apart; the first 3 of each
-///   are cold-start samples for RTT) within 0.3 %, one burst per 1–60 s: ≤ 1 % together.
+///   10–120 s, and no single train above 0.6 % of 10 s of capacity, so that any 10 s window
+///   stays within budget), and probegap only in short bursts (5 probes 1 ms apart; the first
+///   3 of each are cold-start samples for RTT) within 0.3 %, one burst per 1–60 s: ≤ 1 %
+///   together (goal G6). A known token bucket is not re-drained in upkeep: short trains see
+///   its head only and inform the peak rate.
 /// * **Active** (an adaptive flow is open): probegap continuously, every 1 ms or slower so
 ///   that it stays within 5 % of the capacity, at dithered intervals (uniform 0.5–1.5× the
 ///   mean: probes must not phase-lock with periodic cross traffic, see
@@ -114,6 +117,7 @@ public final class ProbePlanner {
     private long trainBusyUntilNs = Long.MIN_VALUE;
     private long retryNs = RETRY_MIN_NS;
     // probegap
+    private long lastProbegapNs = Long.MIN_VALUE;
     private long nextProbegapNs;
     private int burstLeft;
     private long nextBurstNs;
@@ -199,8 +203,9 @@ public final class ProbePlanner {
     }
 
     private boolean resultSinceLastTrain(PathSnapshot path) {
+        // strictly later: a train may be sent at the very instant the previous result arrived
         return lastTrainNs != Long.MIN_VALUE && path.bottleneckAtNs() != Long.MIN_VALUE
-                && path.bottleneckAtNs() - lastTrainNs >= 0;
+                && path.bottleneckAtNs() - lastTrainNs > 0;
     }
 
     private long trainDue(long nowNs, PathSnapshot path, boolean active) {
@@ -270,7 +275,9 @@ public final class ProbePlanner {
         long sentWindowNs = lastProbegapNs == Long.MIN_VALUE || lastProbegapNs - fastStartNs < 0 ? 0
                 : lastProbegapNs - fastStartNs;
         long leftNs = Math.max(0, config.fastProbegapNs() - sentWindowNs);
-        return leftNs / config.probegapIntervalNs() * config.probegapIpBytes();
+        // at the shortest dithered interval, so that the reserve is never short
+        long shortestNs = Math.max(1, (long) (config.probegapIntervalNs() * (1 - config.probegapDither())));
+        return (leftNs / shortestNs + 1) * config.probegapIpBytes();
     }
 
     private ProbeAction.SendTrain fastTrain(BottleneckEstimate b) {
@@ -366,8 +373,6 @@ public final class ProbePlanner {
     }
 
     // ------------------------------------------------------------------ probegap
-
-    private long lastProbegapNs = Long.MIN_VALUE;
 
     private long probegapDue(long nowNs, PathSnapshot path, boolean active) {
         long due;

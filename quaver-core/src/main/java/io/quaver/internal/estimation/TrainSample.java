@@ -7,7 +7,9 @@ import java.util.Objects;
 /// arrival order, plus the initiator's send timestamps when they are known.
 ///
 /// Receive timestamps are on the sink's clock (any epoch; only differences are used). Send
-/// timestamps, when present, are on the initiator's clock. The arrays are copied.
+/// timestamps, when present, are on the initiator's clock. The arrays are copied on the way
+/// in; the accessors hand out the record's own arrays (no copy per read), which must not be
+/// modified.
 ///
 /// @param sizesIpBytes      each probe's size at the IP level (IP + UDP headers + payload)
 /// @param recvNs            each probe's receive time at the sink, nanoseconds, arrival order

@@ -37,6 +37,25 @@ class ProbePlannerTest {
         }
     }
 
+    /// G4: every estimate (bottleneck, available, RTT) within 250 ms + 1 RTT of the start.
+    @ParameterizedTest(name = "{0} Mbit/s")
+    @ValueSource(longs = {10, 100, 1000})
+    void everyEstimateWithin250MillisecondsPlusOneRtt(long mbps) {
+        for (long rttMs : new long[] {2, 20, 100}) {
+            SyntheticPath p = SyntheticPath.builder(mbps * MBPS).propagation(rttMs * MS / 2, rttMs * MS / 2)
+                    .seed(mbps + rttMs).build();
+            Harness h = new Harness(p);
+            h.active = true;
+            long step = MS;
+            while (!h.snapshot().allNewerThan(0) && h.nowNs < 2 * S) {
+                h.runUntil(h.nowNs + step);
+            }
+            long firstNs = h.nowNs;
+            System.out.printf("G4 %d Mbit/s, RTT %d ms: all estimates after %d ms%n", mbps, rttMs, firstNs / MS);
+            assertThat(firstNs).as("%d Mbit/s, RTT %d ms", mbps, rttMs).isLessThanOrEqualTo(250 * MS + rttMs * MS);
+        }
+    }
+
     @Test
     void firstTrainWithoutAnyEstimateIsAtMost64KB() {
         ProbePlanner planner = new ProbePlanner();
