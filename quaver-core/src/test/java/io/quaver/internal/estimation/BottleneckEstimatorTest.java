@@ -61,7 +61,7 @@ class BottleneckEstimatorTest {
 
     @Test
     void trainsOutsideTheWindowAreForgotten() {
-        BottleneckEstimator b = new BottleneckEstimator(new BottleneckEstimator.Config(9, 60_000 * MS));
+        BottleneckEstimator b = new BottleneckEstimator(new BottleneckEstimator.Config(9, 60_000 * MS, 0));
         b.onTrain(0, even(1500, 10 * MBPS, 20));
         b.onTrain(1, even(1500, 10 * MBPS, 20));
         b.onTrain(100_000 * MS, even(1500, 6 * MBPS, 20));
@@ -84,6 +84,29 @@ class BottleneckEstimatorTest {
         assertThat((double) e.rateBps()).as("%s", e).isLessThanOrEqualTo(1.10 * r);
         assertThat(e.peakRateBps()).as("%s", e).isGreaterThan(10 * r);
         assertThat(rel(e.burstBytes(), 32 * 1024)).as("%s", e).isCloseTo(0, within(0.25));
+    }
+
+    @Test
+    void aKnownBucketOutlivesTheWindowWhileOnlyShortTrainsCome() {
+        long r = 20 * MBPS;
+        SyntheticPath p = SyntheticPath.builder(1000 * MBPS).tokenBucket(r, 256 * 1024).seed(6).build();
+        BottleneckEstimator b = new BottleneckEstimator();
+        b.onTrain(1_000 * MS, p.sendTrain(1_000 * MS, 1500, 250).sample()); // 375 KB: knee
+        // 20 minutes of upkeep trains, 30 KB each: the bucket's head only
+        for (int i = 1; i <= 20; i++) {
+            long t = 1_000 * MS + i * 60_000 * MS;
+            b.onTrain(t, p.sendTrain(t, 1500, 20).sample());
+            BottleneckEstimate e = b.estimate().orElseThrow();
+            assertThat((double) e.rateBps()).as("after %d min: %s", i, e).isLessThanOrEqualTo(1.10 * r);
+            assertThat(e.burstDetected()).as("after %d min: %s", i, e).isTrue();
+        }
+        // a long knee-free train at line rate: the bucket is gone (here: a new, bigger one)
+        SyntheticPath q = SyntheticPath.builder(1000 * MBPS).tokenBucket(r, 4 << 20).seed(6).build();
+        b.onTrain(1_300_000 * MS, q.sendTrain(1_300_000 * MS, 1500, 400).sample());
+        BottleneckEstimate e = b.estimate().orElseThrow();
+        assertThat(e.burstDetected()).as("%s", e).isFalse();
+        assertThat(e.rateBps()).as("%s", e).isGreaterThan(500 * MBPS);
+        assertThat(e.maxTrainBytes()).isEqualTo(600_000);
     }
 
     private static double rel(long estimate, double truth) {
