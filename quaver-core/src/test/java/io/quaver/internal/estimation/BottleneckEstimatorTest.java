@@ -166,6 +166,7 @@ class BottleneckEstimatorTest {
             errors.add(rel(e.rateBps(), mbps * MBPS));
         }
         Stats s = Stats.ofAbs(errors);
+        System.out.printf("G2 coalescing %d Mbit/s, period %d µs, planner-driven: %s%n", mbps, periodUs, s);
         assertThat(s.median()).as("%s", s).isLessThanOrEqualTo(0.05);
         assertThat(s.max()).as("%s", s).isLessThanOrEqualTo(0.10);
     }

@@ -96,6 +96,7 @@ class TrainDispersionTest {
             errors.add(rel(a.rateBps(), mbps * MBPS));
         }
         Stats s = Stats.ofAbs(errors);
+        System.out.printf("G2 coalescing %d Mbit/s, period %d µs, 200-probe trains: %s%n", mbps, periodUs, s);
         assertThat(s.max()).as("%s", s).isLessThanOrEqualTo(0.05);
     }
 
