@@ -26,7 +26,7 @@ import java.util.Optional;
 ///   waits less than ε and would be counted idle. Near zero, the density of busy probes'
 ///   delays is flat (the residual service time is uniform), so the busy probes inside
 ///   (0, ε] are estimated by those inside (ε, 2ε] and moved to the busy side.
-/// * **The probes' own load**: probes never meet each other (they are ≥ 0.5 ms apart), so
+/// * **The probes' own load**: probes never meet each other (they are ≥ 0.75 ms apart), so
 ///   they sample only the time the link is not serving them, and cross traffic they delayed
 ///   eats idle time: the idle fraction seen is ≈ (1 − ρ_cross − ρ_probe) / (1 − ρ_probe),
 ///   with ρ_probe = probe bits / (window × capacity). The estimate inverts that (at 10 Mbit/s
@@ -36,7 +36,7 @@ import java.util.Optional;
 ///   dropped; reordering does not matter (samples are sorted by send time).
 /// * **Sampling**: ProbeGap's fraction is a time average only if probes do not phase-lock
 ///   with periodic cross traffic; [ProbePlanner] dithers the probegap interval (uniform
-///   0.5–1.5× the mean), the "mixing" condition of Baccelli, Machiraju, Veitch, Bolot, "The
+///   0.75–1.25× the mean), the "mixing" condition of Baccelli, Machiraju, Veitch, Bolot, "The
 ///   role of PASTA in network measurement" (SIGCOMM 2006).
 /// * **Train interference**: probes sent while a packet-pair train was crossing the bottleneck
 ///   are excluded ([#excludeSendWindow(long, long)]).

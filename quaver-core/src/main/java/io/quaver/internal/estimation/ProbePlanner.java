@@ -27,7 +27,7 @@ import java.util.SplittableRandom;
 ///   together (goal G6). A known token bucket is not re-drained in upkeep: short trains see
 ///   its head only and inform the peak rate.
 /// * **Active** (an adaptive flow is open): probegap continuously, every 1 ms or slower so
-///   that it stays within 5 % of the capacity, at dithered intervals (uniform 0.5–1.5× the
+///   that it stays within 5 % of the capacity, at dithered intervals (uniform 0.75–1.25× the
 ///   mean: probes must not phase-lock with periodic cross traffic, see
 ///   [AvailableBandwidthEstimator]); trains within 2 % (one per 5–60 s).
 ///
