@@ -6,10 +6,9 @@ import io.quaver.QosError;
 import io.quaver.QosException;
 import io.quaver.internal.platform.TcpInfo;
 import io.quaver.internal.probe.ClientProber;
-import io.quaver.internal.probe.InterimPathModel;
 import io.quaver.internal.probe.OnLink;
 import io.quaver.internal.probe.PathEstimates;
-import io.quaver.internal.probe.PathModel;
+import io.quaver.internal.probe.PathStack;
 import io.quaver.internal.probe.ProbeSockets;
 import io.quaver.internal.probe.ProberConfig;
 
@@ -97,7 +96,7 @@ public final class Tracking {
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<Key, Entry> entries = new HashMap<>();
     private final Map<Integer, Key> flowKeys = new HashMap<>();
-    private volatile Supplier<PathModel> models = InterimPathModel::new;
+    private volatile Supplier<PathStack> stacks = PathStack::estimators;
     private volatile ProbeSockets sockets = ProbeSockets.system();
     private int trackedCount;
 
@@ -105,9 +104,10 @@ public final class Tracking {
         this.engine = engine;
     }
 
-    /// Replaces the path-model factory (for tests and for the estimation façade).
-    public void setModelFactory(Supplier<PathModel> factory) {
-        this.models = factory == null ? InterimPathModel::new : factory;
+    /// Replaces the factory of the probers' model and scheduler (`null` = the estimation
+    /// package's estimator and planner).
+    public void setStackFactory(Supplier<PathStack> factory) {
+        this.stacks = factory == null ? PathStack::estimators : factory;
     }
 
     /// Replaces the socket factory of probers started from now on (for tests: sockets in a
@@ -380,7 +380,8 @@ public final class Tracking {
         InetSocketAddress sink = new InetSocketAddress(e.key.client(), e.key.sinkPort());
         ProberConfig config = ProberConfig.of(sink, e.onLink, engine.platform()).withSockets(sockets);
         try {
-            ClientProber p = ClientProber.start(config, models.get(), e.key.client().getHostAddress());
+            PathStack stack = stacks.get();
+            ClientProber p = ClientProber.start(config, stack.model(), stack.scheduler(), e.key.client().getHostAddress());
             Key key = e.key;
             p.onRouteCheck(supported -> engine.setPathVerified(key.client(), key.sinkPort(), supported));
             e.prober = p;

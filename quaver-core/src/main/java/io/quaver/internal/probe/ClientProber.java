@@ -424,9 +424,12 @@ public final class ClientProber implements Closeable {
         final SendTrain spec;
         final CompletableFuture<ByteBuffer[]> ready = new CompletableFuture<>();
         final CompletableFuture<Long> sent = new CompletableFuture<>();
+        /// Send time of each probe (written by the sender before [#sent] completes).
+        final long[] sendNs;
 
         TrainJob(SendTrain spec) {
             this.spec = spec;
+            this.sendNs = new long[spec.count()];
         }
     }
 
@@ -522,8 +525,10 @@ public final class ClientProber implements Closeable {
             return; // the control thread reports the result
         }
         try {
-            for (ByteBuffer b : datagrams) {
+            for (int i = 0; i < datagrams.length; i++) {
+                ByteBuffer b = datagrams[i];
                 int n = b.remaining();
+                job.sendNs[i] = System.nanoTime();
                 udp.write(b);
                 probeBytesSent.addAndGet(n + ipOverheadBytes);
             }
@@ -624,7 +629,7 @@ public final class ClientProber implements Closeable {
             QlpbMessage m;
             while ((m = read(ch, decoder, wait)) != null) {
                 if (m instanceof PacketPairSummary s && s.sequence() == seq) {
-                    onSummary(s, job.spec.probeIpBytes());
+                    onSummary(s, job.spec.probeIpBytes(), job.sendNs);
                     return TrainOutcome.SUMMARY;
                 }
             }
@@ -637,12 +642,12 @@ public final class ClientProber implements Closeable {
         }
     }
 
-    private void onSummary(PacketPairSummary s, int probeIpBytes) {
+    private void onSummary(PacketPairSummary s, int probeIpBytes, long[] sendNs) {
         long now = System.nanoTime();
         PathEstimates after;
         lock.lock();
         try {
-            model.onTrain(now, probeIpBytes, s.timestampDeltas100ns(), s.interfaceSpeedBps());
+            model.onTrain(now, probeIpBytes, s.timestampDeltas100ns(), s.interfaceSpeedBps(), sendNs);
             noteEstimates(now);
             changed.signalAll();
             after = model.estimates(now);

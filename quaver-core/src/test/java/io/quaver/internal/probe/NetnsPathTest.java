@@ -64,7 +64,7 @@ class NetnsPathTest {
             try (sink) {
                 var target = new InetSocketAddress(bed.ipv4(Node.B), sink.port());
                 ProberConfig config = ProberConfig.of(target, true, Platform.current()).withSockets(in(bed, Node.A));
-                try (ClientProber prober = ClientProber.start(config, new InterimPathModel(), "netns")) {
+                try (ClientProber prober = EmulatedPathTest.startWithEstimators(config, "netns")) {
                     assertThat(prober.awaitFirstHandshake(Duration.ofSeconds(3)))
                             .isEqualTo(ClientProber.Status.REACHABLE);
                     assertThat(prober.fresh(Duration.ofSeconds(5))).isNotNull();
