@@ -4,9 +4,8 @@ import io.quaver.QosSink;
 import io.quaver.SinkOptions;
 import io.quaver.internal.platform.Platform;
 import io.quaver.internal.probe.ClientProber;
-import io.quaver.internal.probe.InterimPathModel;
 import io.quaver.internal.probe.PathEstimates;
-import io.quaver.internal.probe.PathModel;
+import io.quaver.internal.probe.PathStack;
 import io.quaver.internal.probe.ProbeSockets;
 import io.quaver.internal.probe.ProberConfig;
 import io.quaver.testkit.Availability;
@@ -58,7 +57,8 @@ import java.util.regex.Pattern;
 /// 1500-byte probe packet costs 1514 bytes: truth = rate × 1500 / 1514; available = truth ×
 /// (1 − cross share). The emulator counts IP bytes (28-byte overhead per datagram).
 ///
-/// Usage: `PathBenchmark [--quick] [--json FILE] [--measure-ms N] [--steady-ms N]`.
+/// Usage: `PathBenchmark [--quick] [--interim] [--json FILE] [--measure-ms N] [--steady-ms N]`
+/// (`--interim`: the stand-in model and scheduler instead of the estimation package's).
 public final class PathBenchmark {
     private static final long MBIT = 1_000_000L;
 
@@ -82,29 +82,35 @@ public final class PathBenchmark {
     private final boolean quick;
     private final long measureMs;
     private final long steadyMs;
-    private final Supplier<PathModel> models = InterimPathModel::new;
+    private final Supplier<PathStack> stacks;
+    private final String stackName;
 
-    private PathBenchmark(boolean quick, long measureMs, long steadyMs) {
+    private PathBenchmark(boolean quick, long measureMs, long steadyMs, boolean interim) {
         this.quick = quick;
         this.measureMs = measureMs;
         this.steadyMs = steadyMs;
+        this.stacks = interim ? PathStack::interim : PathStack::estimators;
+        this.stackName = interim ? "InterimPathModel+InterimScheduler" : "PathEstimator+ProbePlanner";
     }
 
     public static void main(String[] args) throws Exception {
         boolean quick = false;
+        boolean interim = false;
         Path json = null;
         long measureMs = 3000;
         long steadyMs = 10_000;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
+                case "--interim" -> interim = true;
                 case "--json" -> json = Path.of(args[++i]);
                 case "--measure-ms" -> measureMs = Long.parseLong(args[++i]);
                 case "--steady-ms" -> steadyMs = Long.parseLong(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
-        PathBenchmark bench = new PathBenchmark(quick, measureMs, steadyMs);
+        PathBenchmark bench = new PathBenchmark(quick, measureMs, steadyMs, interim);
+        System.out.println("stack: " + bench.stackName);
         List<Result> results = new ArrayList<>();
         bench.runEmulator(results);
         Availability avail = NetnsTestBed.availability();
@@ -114,7 +120,7 @@ public final class PathBenchmark {
             System.out.println("netns scenarios skipped: " + avail.reason());
         }
         printTable(results);
-        String out = toJson(results);
+        String out = toJson(results, bench.stackName);
         if (json != null) {
             Files.writeString(json, out);
             System.out.println("JSON written to " + json);
@@ -270,7 +276,8 @@ public final class PathBenchmark {
         double steadyShare = Double.NaN;
         PathEstimates last;
         long probeBytes;
-        try (ClientProber prober = ClientProber.start(config, models.get(), "bench")) {
+        PathStack stack = stacks.get();
+        try (ClientProber prober = ClientProber.start(config, stack.model(), stack.scheduler(), "bench")) {
             prober.setActive(true);
             long end = t0 + measureMs * 1_000_000;
             while (System.nanoTime() < end) {
@@ -358,8 +365,8 @@ public final class PathBenchmark {
                 pct(first, 0.95));
     }
 
-    private static String toJson(List<Result> results) {
-        StringBuilder sb = new StringBuilder("{\"estimator\":\"InterimPathModel\",\"scenarios\":[");
+    private static String toJson(List<Result> results, String stack) {
+        StringBuilder sb = new StringBuilder("{\"stack\":\"" + stack + "\",\"scenarios\":[");
         for (int i = 0; i < results.size(); i++) {
             Result r = results.get(i);
             Scenario s = r.scenario();

@@ -3,10 +3,11 @@ package io.quaver.internal.probe;
 import java.util.Arrays;
 import java.util.OptionalLong;
 
-/// A deliberately small stand-in for the estimators of `io.quaver.internal.estimation`
-/// (being written separately), so that the prober, the tracking registry and their tests can
-/// run end to end. It is **not** the estimator: it knows nothing of token buckets, interrupt
-/// coalescing beyond summing, or cross-traffic bias. Replace with the estimation façade.
+/// A deliberately small stand-in, written before the estimators of
+/// `io.quaver.internal.estimation` existed, so that the prober, the tracking registry and
+/// their tests could run end to end. It is **not** the estimator (the engine uses
+/// [EstimatorModel]); it knows nothing of token buckets, interrupt coalescing beyond summing,
+/// or cross-traffic bias, and is kept only as a baseline for the benchmark's `--interim`.
 ///
 /// * bottleneck: probe bytes over the summed receive-time deltas of the train's second half
 ///   (the tail is past a token bucket's burst; sums are immune to timestamp batching), lower median

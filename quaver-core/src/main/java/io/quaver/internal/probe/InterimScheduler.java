@@ -1,6 +1,8 @@
 package io.quaver.internal.probe;
 
-/// The default [ProbeScheduler] until the estimation package's planner is wired in: a fast
+/// The stand-in [ProbeScheduler] from before the estimation package's planner existed (the
+/// engine uses [PlannerScheduler]; this one is the default of
+/// [ClientProber#start(ProberConfig, PathModel, String)] and the benchmark's `--interim`): a fast
 /// first measurement (one train, probegap every 1 ms for [#FAST_PHASE_NS]), then the
 /// [ProbeBudget]: continuous 1 ms probegap and a train every ≥ 5 s while an adaptive flow is
 /// active; upkeep within 1 % of the capacity otherwise. No probegap while a train crosses the
