@@ -22,7 +22,7 @@ public final class PacingPolicy {
     public static final long MIN_BURST_BYTES = 2 * MTU_BYTES;
     /// The bucket holds this much time at the rate: enough to absorb a late wake-up without
     /// losing credit, small enough to keep 10 ms windows conformant.
-    public static final long BURST_TIME_NS = 2_000_000;
+    public static final long BURST_TIME_NS = 5_000_000;
     /// A waiting sender parks until this long before its deadline, then spins (hybrid wait).
     public static final long SPIN_WINDOW_NS = 100_000;
     /// Packets closer together than this are not spun for: the waiter parks for the whole wait
@@ -43,7 +43,8 @@ public final class PacingPolicy {
         return bandwidthBps == DEFAULT_MINIMUM_BANDWIDTH_VALUE ? DEFAULT_MINIMUM_RATE_BPS : bandwidthBps;
     }
 
-    /// The bucket depth for a rate: `max(3,000 B, rate · 2 ms)`.
+    /// The bucket depth for a rate: `max(3,000 B, rate · 5 ms)` — 5 ms covers a preempted sender on a
+    /// busy host (one 4 ms scheduler tick at `HZ=250`) without losing credit.
     public static long burstBytes(long rateBps) {
         long timeBased = Math.multiplyHigh(rateBps, BURST_TIME_NS) == 0 && rateBps * BURST_TIME_NS >= 0
                 ? rateBps * BURST_TIME_NS / 8_000_000_000L
