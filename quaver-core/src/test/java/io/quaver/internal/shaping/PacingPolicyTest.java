@@ -1,0 +1,54 @@
+package io.quaver.internal.shaping;
+
+import org.junit.jupiter.api.Test;
+
+import java.net.InetAddress;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/// The pure numbers of enforcement, exactly.
+class PacingPolicyTest {
+
+    @Test
+    void headerBytesFollowTheWireFamily() throws Exception {
+        assertThat(PacingPolicy.udpHeaderBytes(InetAddress.getByName("198.18.0.1"))).isEqualTo(28);
+        assertThat(PacingPolicy.udpHeaderBytes(InetAddress.getByName("::1"))).isEqualTo(48);
+        assertThat(PacingPolicy.udpHeaderBytes(InetAddress.getByName("::ffff:198.18.0.1"))).isEqualTo(28);
+        assertThat(PacingPolicy.tcpHeaderBytes(InetAddress.getByName("198.18.0.1"))).isEqualTo(40);
+        assertThat(PacingPolicy.tcpHeaderBytes(InetAddress.getByName("fd00::1"))).isEqualTo(60);
+        assertThat(PacingPolicy.tcpWireBytes(2896, 1448, 40)).isEqualTo(2896 + 80);
+        assertThat(PacingPolicy.tcpWireBytes(2897, 1448, 40)).isEqualTo(2897 + 120);
+        assertThat(PacingPolicy.tcpWireBytes(0, 1448, 40)).isEqualTo(40);
+    }
+
+    @Test
+    void bucketIsFiveMillisecondsAtTheRateAndAtLeastThreeThousandBytes() {
+        assertThat(PacingPolicy.burstBytes(64_000)).isEqualTo(3_000);
+        assertThat(PacingPolicy.burstBytes(4_800_000)).isEqualTo(3_000);
+        assertThat(PacingPolicy.burstBytes(10_000_000)).isEqualTo(6_250);
+        assertThat(PacingPolicy.burstBytes(1_000_000_000)).isEqualTo(625_000);
+        assertThat(PacingPolicy.burstBytes(Long.MAX_VALUE / 2)).isPositive();
+    }
+
+    @Test
+    void defaultMinimumBandwidthIsOneMegabit() {
+        assertThat(PacingPolicy.effectiveRateBps(0xFFFF_FFFFL)).isEqualTo(1_000_000);
+        assertThat(PacingPolicy.effectiveRateBps(0xFFFF_FFFEL)).isEqualTo(0xFFFF_FFFEL);
+    }
+
+    @Test
+    void hybridWaitParksUntilTheSpinWindowAndBatchesFastFlows() {
+        assertThat(PacingPolicy.packetTimeNs(8_000_000, 1000)).isEqualTo(1_000_000);
+        // 1,000 B at 8 Mbit/s: 1 ms gaps → spin for the last 100 µs
+        assertThat(PacingPolicy.spinAllowed(8_000_000, 1000)).isTrue();
+        assertThat(PacingPolicy.parkNs(1_000_000, true)).isEqualTo(900_000);
+        assertThat(PacingPolicy.parkNs(100_000, true)).isZero();
+        assertThat(PacingPolicy.parkNs(60_000, true)).isZero();
+        // 1,228 B at 100 Mbit/s: 98 µs gaps (> 10 k packets/s) → park only, then batch
+        assertThat(PacingPolicy.spinAllowed(100_000_000, 1228)).isFalse();
+        assertThat(PacingPolicy.spinAllowed(100_000_000, 1250)).isTrue(); // exactly 100 µs
+        assertThat(PacingPolicy.parkNs(60_000, false)).isEqualTo(60_000);
+        assertThat(PacingPolicy.parkNs(0, false)).isZero();
+        assertThat(PacingPolicy.parkNs(-5, true)).isZero();
+    }
+}
