@@ -235,7 +235,8 @@ public final class KernelClasses {
                     + ", configured by someone else; Quaver only replaces the kernel's default root qdisc (handle 0:)"
                     + " or its own (htb " + TcCommands.ROOT_HANDLE + ")");
         }
-        Result add = run(ns, tcCommand(TcCommands.addRoot(dev)), null);
+        Result link = run(ns, List.of(ip, "-o", "link", "show", "dev", dev), null);
+        Result add = run(ns, tcCommand(TcCommands.addRoot(dev, TcCommands.parseL2HeaderBytes(link.output))), null);
         if (add.exit != 0) {
             throw new Refused("cannot install Quaver's root qdisc on " + dev + ": " + add.output.strip());
         }

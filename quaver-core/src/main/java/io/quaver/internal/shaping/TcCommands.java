@@ -48,9 +48,24 @@ public final class TcCommands {
         }
     }
 
-    /// `qdisc add dev DEV root handle 5156: htb default 0`.
-    public static List<String> addRoot(String dev) {
-        return List.of("qdisc", "add", "dev", dev, "root", "handle", ROOT_HANDLE, "htb", "default", "0");
+    /// `qdisc add dev DEV root handle 5156: [stab overhead -L2] htb default 0`.
+    ///
+    /// htb counts the bytes the qdisc sees, which include the link-layer header (14 bytes on
+    /// Ethernet and veth); a size table with a negative overhead of `l2HeaderBytes` makes the
+    /// class rates IP-level rates, as qWAVE's bandwidths are (decisions.md item 5).
+    public static List<String> addRoot(String dev, int l2HeaderBytes) {
+        List<String> c = new ArrayList<>(List.of("qdisc", "add", "dev", dev, "root", "handle", ROOT_HANDLE));
+        if (l2HeaderBytes > 0) {
+            c.addAll(List.of("stab", "overhead", Integer.toString(-l2HeaderBytes)));
+        }
+        c.addAll(List.of("htb", "default", "0"));
+        return List.copyOf(c);
+    }
+
+    /// The link-layer header bytes of a device from `ip -o link show dev DEV`: 14 for
+    /// `link/ether`, 0 otherwise (IP-level devices such as tun, or unknown).
+    public static int parseL2HeaderBytes(String ipLinkOutput) {
+        return ipLinkOutput.contains("link/ether") ? 14 : 0;
     }
 
     /// `qdisc del dev DEV root` (the kernel puts its default qdisc back).

@@ -15,8 +15,13 @@ class TcCommandsTest {
 
     @Test
     void rootQdiscIsHtbWithQuaversHandleAndDefaultZero() {
-        assertThat(TcCommands.addRoot("eth0")).containsExactly("qdisc", "add", "dev", "eth0", "root", "handle", "5156:",
-                "htb", "default", "0");
+        assertThat(TcCommands.addRoot("eth0", 14)).containsExactly("qdisc", "add", "dev", "eth0", "root", "handle",
+                "5156:", "stab", "overhead", "-14", "htb", "default", "0");
+        assertThat(TcCommands.addRoot("tun0", 0)).containsExactly("qdisc", "add", "dev", "tun0", "root", "handle",
+                "5156:", "htb", "default", "0");
+        assertThat(TcCommands.parseL2HeaderBytes("5: to-b@if4: <BROADCAST,UP> mtu 1500 qdisc noqueue state UP \\"
+                + "    link/ether 3a:1f:00:00:00:01 brd ff:ff:ff:ff:ff:ff")).isEqualTo(14);
+        assertThat(TcCommands.parseL2HeaderBytes("7: tun0: <POINTOPOINT> mtu 1500 \\    link/none ")).isZero();
         assertThat(TcCommands.deleteRoot("eth0")).containsExactly("qdisc", "del", "dev", "eth0", "root");
     }
 
