@@ -455,7 +455,7 @@ public final class KernelClasses {
         return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
     }
 
-    private static String which(String name) {
+    static String which(String name) {
         for (String dir : new String[] {"/usr/sbin", "/sbin", "/usr/bin", "/bin"}) {
             Path p = Path.of(dir, name);
             if (Files.isExecutable(p)) {
