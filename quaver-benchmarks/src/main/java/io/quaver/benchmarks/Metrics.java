@@ -9,14 +9,26 @@ import java.util.Arrays;
 ///   bucket);
 /// - **window conformance**: the share of consecutive 10 ms windows whose bytes stay within
 ///   `rate · 10 ms + burst + 1 MTU` (goal G11), with one burst for every strategy;
-/// - **lateness**: each arrival against a perfectly regular schedule at the achieved rate,
-///   anchored at the earliest arrival relative to it (so 0 is the best case), p50 and p99.
+/// - **arrival jitter**: per datagram, |inter-arrival gap − its packet time at the achieved
+///   rate|, p50 and p99 (0 for perfectly even spacing; one packet time for back-to-back bursts);
+/// - **departure lateness** (user-space pacers only, from the sender): the time the datagram
+///   was handed to the kernel minus the time the pacer scheduled it for, p50 and p99.
 final class Metrics {
     static final long WINDOW_NS = 10_000_000;
     static final int MTU_BYTES = 1500;
 
     record Result(int packets, double achievedBps, double rateErrorPct, double windowsWithinPct,
-                  double latenessP50Us, double latenessP99Us) {
+                  double jitterP50Us, double jitterP99Us) {
+    }
+
+    /// p50 and p99 of `lateNs[0..n)` in µs, or NaN when there are none.
+    static double[] percentilesUs(long[] lateNs, int n, int skip) {
+        if (n - skip < 1) {
+            return new double[] {Double.NaN, Double.NaN};
+        }
+        long[] v = Arrays.copyOfRange(lateNs, skip, n);
+        Arrays.sort(v);
+        return new double[] {v[v.length / 2] / 1e3, v[Math.min(v.length - 1, (int) (v.length * 0.99))] / 1e3};
     }
 
     private Metrics() {
@@ -58,21 +70,17 @@ final class Metrics {
         }
         double windowsPct = windows == 0 ? 100 : 100.0 * within / windows;
 
-        // lateness against a regular schedule at the achieved rate
-        int m = n - first;
-        double[] dev = new double[m];
-        double cum = 0;
-        double min = Double.MAX_VALUE;
+        // inter-arrival jitter against the achieved rate
+        int m = n - first - 1;
+        double[] dev = new double[Math.max(1, m)];
         for (int i = 0; i < m; i++) {
-            double ideal = timesNs[first] + (achieved > 0 ? cum * 8e9 / achieved : 0);
-            dev[i] = timesNs[first + i] - ideal;
-            min = Math.min(min, dev[i]);
-            cum += ipBytes[first + i];
+            int k = first + 1 + i;
+            double gap = timesNs[k] - timesNs[k - 1];
+            double expected = achieved > 0 ? ipBytes[k - 1] * 8e9 / achieved : 0;
+            dev[i] = Math.abs(gap - expected);
         }
-        for (int i = 0; i < m; i++) {
-            dev[i] -= min;
-        }
-        Arrays.sort(dev);
+        m = Math.max(1, m);
+        Arrays.sort(dev, 0, m);
         return new Result(n, achieved, errorPct, windowsPct, dev[m / 2] / 1e3, dev[Math.min(m - 1, (int) (m * 0.99))] / 1e3);
     }
 }

@@ -49,7 +49,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ShapingBenchmark {
     enum Strategy { QUAVER_SEND_PATH, QUAVER_KERNEL_CLASS, GUAVA, BUCKET4J, TBF }
 
-    record Row(Strategy strategy, long rateBps, int payloadBytes, Metrics.Result m, double cpuPctOfCore, String note) {
+    record Row(Strategy strategy, long rateBps, int payloadBytes, Metrics.Result m, double lateP50Us, double lateP99Us,
+               double cpuPctOfCore, String note) {
     }
 
     private static final int PORT = 5004;
@@ -109,7 +110,7 @@ public final class ShapingBenchmark {
                         }
                     }
                 }
-                scale = b.scale(1_000, 16_000, 200, 5.0);
+                scale = b.scale(1_000, 16_000, 200, 8.0);
             } finally {
                 b.close();
             }
@@ -169,6 +170,9 @@ public final class ShapingBenchmark {
                 note = "tbf " + l2Rate + " bit/s at L2";
             }
         }
+        int capacity = (int) Math.min(4_000_000, rateBps * runSeconds / 8 / wire * 2 + 10_000);
+        long[] lateNs = new long[capacity];
+        int late = 0;
         rx.start(id);
         long cpu0 = processCpuNs() - rx.cpuNs();
         long t0 = System.nanoTime();
@@ -177,17 +181,36 @@ public final class ShapingBenchmark {
         try {
             while (System.nanoTime() < end) {
                 buf.clear();
+                long scheduled;
                 switch (strategy) {
-                    case QUAVER_SEND_PATH -> flow.send(buf);
+                    case QUAVER_SEND_PATH -> {
+                        // the send path's own schedule: the deadline it waits for (see QosFlow#nextSendTimeNs)
+                        scheduled = flow.nextSendTimeNs();
+                        flow.send(buf);
+                    }
                     case GUAVA -> {
-                        guava.acquire(wire);
+                        long before = System.nanoTime();
+                        double slept = guava.acquire(wire); // Guava sleeps this long (its schedule)
+                        scheduled = before + (long) (slept * 1e9);
                         tx.write(buf);
                     }
                     case BUCKET4J -> {
-                        bucket.asBlocking().consume(wire);
+                        // Bucket4j's blocking consume is reserve-then-park; done explicitly to know the schedule
+                        long before = System.nanoTime();
+                        long waitNs = bucket.consumeIgnoringRateLimits(wire);
+                        scheduled = before + waitNs;
+                        if (waitNs > 0) {
+                            java.util.concurrent.locks.LockSupport.parkNanos(waitNs);
+                        }
                         tx.write(buf);
                     }
-                    default -> tx.write(buf); // the kernel shapes
+                    default -> {
+                        scheduled = -1;
+                        tx.write(buf); // the kernel shapes
+                    }
+                }
+                if (scheduled >= 0 && late < capacity) {
+                    lateNs[late++] = System.nanoTime() - scheduled;
                 }
                 sent++;
             }
@@ -204,10 +227,11 @@ public final class ShapingBenchmark {
             }
             Metrics.Result m = Metrics.of(snap.timesNs(), snap.ipBytes(), rateBps, burst, (long) (runSeconds * 1e8));
             double cpuPct = 100.0 * cpu / wall;
+            double[] lp = Metrics.percentilesUs(lateNs, late, late / 10);
             if (m.packets() < sent * 0.98 && strategy != Strategy.TBF && strategy != Strategy.QUAVER_KERNEL_CLASS) {
                 note = (note.isEmpty() ? "" : note + "; ") + "receiver lost " + (sent - m.packets()) + " of " + sent;
             }
-            return new Row(strategy, rateBps, payload, m, cpuPct, note);
+            return new Row(strategy, rateBps, payload, m, lp[0], lp[1], cpuPct, note);
         }
     }
 
@@ -321,10 +345,15 @@ public final class ShapingBenchmark {
     // ---------------------------------------------------------------------------------- output
 
     private static String format(Row r) {
-        return String.format(Locale.ROOT, "%-20s %10s %5d B  %7d pkts  rate %+8.3f %%  windows %6.2f %%  lateness p50 %8.1f µs"
-                        + "  p99 %9.1f µs  cpu %6.1f %%  %s",
+        return String.format(Locale.ROOT, "%-20s %10s %5d B  %7d pkts  rate %+8.3f %%  windows %6.2f %%  late p50/p99 %s/%s µs"
+                        + "  jitter p50/p99 %.1f/%.1f µs  cpu %6.1f %%  %s",
                 r.strategy(), rate(r.rateBps()), r.payloadBytes(), r.m().packets(), r.m().rateErrorPct(),
-                r.m().windowsWithinPct(), r.m().latenessP50Us(), r.m().latenessP99Us(), r.cpuPctOfCore(), r.note());
+                r.m().windowsWithinPct(), us(r.lateP50Us()), us(r.lateP99Us()), r.m().jitterP50Us(), r.m().jitterP99Us(),
+                r.cpuPctOfCore(), r.note());
+    }
+
+    private static String us(double v) {
+        return Double.isNaN(v) ? "—" : String.format(Locale.ROOT, "%.1f", v);
     }
 
     private static String rate(long bps) {
@@ -339,12 +368,13 @@ public final class ShapingBenchmark {
 
     private static String table(List<Row> rows) {
         StringBuilder sb = new StringBuilder();
-        sb.append("| Strategy | Rate | Datagram | Packets | Rate error | 10 ms windows within R·10ms+B+MTU | Lateness p50 | Lateness p99 | CPU (% of a core) | Note |\n");
+        sb.append("| Strategy | Rate | Datagram | Packets | Rate error | 10 ms windows ≤ R·10ms+B+MTU | Departure lateness p50 / p99 (µs) | Arrival jitter p50 / p99 (µs) | CPU (% of a core) | Note |\n");
         sb.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for (Row r : rows) {
-            sb.append(String.format(Locale.ROOT, "| %s | %s | %d B | %d | %+.3f %% | %.2f %% | %.1f µs | %.1f µs | %.1f | %s |%n",
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %d B | %d | %+.3f %% | %.2f %% | %s / %s | %.1f / %.1f | %.1f | %s |%n",
                     r.strategy(), rate(r.rateBps()), r.payloadBytes(), r.m().packets(), r.m().rateErrorPct(),
-                    r.m().windowsWithinPct(), r.m().latenessP50Us(), r.m().latenessP99Us(), r.cpuPctOfCore(), r.note()));
+                    r.m().windowsWithinPct(), us(r.lateP50Us()), us(r.lateP99Us()), r.m().jitterP50Us(),
+                    r.m().jitterP99Us(), r.cpuPctOfCore(), r.note()));
         }
         return sb.toString();
     }
@@ -357,13 +387,19 @@ public final class ShapingBenchmark {
             Row r = rows.get(i);
             sb.append(String.format(Locale.ROOT, "    {\"strategy\": \"%s\", \"rateBps\": %d, \"payloadBytes\": %d, \"packets\": %d,"
                             + " \"achievedBps\": %.1f, \"rateErrorPct\": %.4f, \"windowsWithinPct\": %.3f,"
-                            + " \"latenessP50Us\": %.2f, \"latenessP99Us\": %.2f, \"cpuPctOfCore\": %.2f, \"note\": \"%s\"}%s%n",
+                            + " \"departureLatenessP50Us\": %s, \"departureLatenessP99Us\": %s, \"arrivalJitterP50Us\": %.2f,"
+                            + " \"arrivalJitterP99Us\": %.2f, \"cpuPctOfCore\": %.2f, \"note\": \"%s\"}%s%n",
                     r.strategy(), r.rateBps(), r.payloadBytes(), r.m().packets(), r.m().achievedBps(), r.m().rateErrorPct(),
-                    r.m().windowsWithinPct(), r.m().latenessP50Us(), r.m().latenessP99Us(), r.cpuPctOfCore(),
+                    r.m().windowsWithinPct(), jsonNum(r.lateP50Us()), jsonNum(r.lateP99Us()), r.m().jitterP50Us(),
+                    r.m().jitterP99Us(), r.cpuPctOfCore(),
                     r.note().replace("\"", "'"), i + 1 < rows.size() ? "," : ""));
         }
         sb.append("  ],\n  \"scale\": \"").append(scale.replace("\"", "'")).append("\"\n}\n");
         return sb.toString();
+    }
+
+    private static String jsonNum(double v) {
+        return Double.isNaN(v) ? "null" : String.format(Locale.ROOT, "%.2f", v);
     }
 
     static {
