@@ -110,7 +110,7 @@ public final class QosFlow implements AutoCloseable {
     /// (blocking channel), paced in chunks of about 1 ms at the rate when the send path
     /// enforces the rate (with [Enforcement#KERNEL_PACING] the kernel paces and this is a
     /// plain write). The wait is a hybrid park-then-spin on the calling thread: precise to tens
-    /// of microseconds, and batching (no spin) above ~10 k datagrams/s.
+    /// of microseconds, and batching (no spin) above ~2 k datagrams/s.
     ///
     /// @return the payload bytes sent
     /// @throws QosException [QosError#INVALID_PARAMETER] when the flow has several sockets or

@@ -16,7 +16,7 @@ import java.util.concurrent.locks.LockSupport;
 /// by submission, so a flow's packets never overtake each other). The thread waits for the
 /// earliest deadline with a **hybrid wait**: it parks until [PacingPolicy#SPIN_WINDOW_NS]
 /// before it and spins for the rest — unless that job's flow sends packets closer than
-/// [PacingPolicy#MIN_SPIN_GAP_NS] (above ~10 k packets/s), where it only parks and then sends
+/// [PacingPolicy#MIN_SPIN_GAP_NS] (above ~2 k packets/s), where it only parks and then sends
 /// everything that became due in one batch (performance-anchors.md §3.2: spinning at those
 /// rates costs a whole core for little gain).
 ///
@@ -168,14 +168,12 @@ public final class Pacer {
             long now = System.nanoTime();
             long remaining = head.deadlineNs() - now;
             if (remaining <= 0) {
-                int fired = 0;
+                wakeUps.incrementAndGet();
                 while ((head = heap.peek()) != null && head.deadlineNs() - now <= 0) {
                     heap.poll();
+                    firedJobs.incrementAndGet();
                     fire(head.job());
-                    fired++;
                 }
-                firedJobs.addAndGet(fired);
-                wakeUps.incrementAndGet();
                 continue;
             }
             long park = PacingPolicy.parkNs(remaining, head.job().spin());

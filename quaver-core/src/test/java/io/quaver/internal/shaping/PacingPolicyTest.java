@@ -44,9 +44,11 @@ class PacingPolicyTest {
         assertThat(PacingPolicy.parkNs(1_000_000, true)).isEqualTo(900_000);
         assertThat(PacingPolicy.parkNs(100_000, true)).isZero();
         assertThat(PacingPolicy.parkNs(60_000, true)).isZero();
-        // 1,228 B at 100 Mbit/s: 98 µs gaps (> 10 k packets/s) → park only, then batch
+        // 1,228 B at 10 Mbit/s: 982 µs gaps → spin; at 100 Mbit/s 98 µs gaps → park only, then batch
+        assertThat(PacingPolicy.spinAllowed(10_000_000, 1228)).isTrue();
         assertThat(PacingPolicy.spinAllowed(100_000_000, 1228)).isFalse();
-        assertThat(PacingPolicy.spinAllowed(100_000_000, 1250)).isTrue(); // exactly 100 µs
+        assertThat(PacingPolicy.spinAllowed(20_000_000, 1250)).isTrue(); // exactly 500 µs
+        assertThat(PacingPolicy.spinAllowed(20_000_000, 1249)).isFalse();
         assertThat(PacingPolicy.parkNs(60_000, false)).isEqualTo(60_000);
         assertThat(PacingPolicy.parkNs(0, false)).isZero();
         assertThat(PacingPolicy.parkNs(-5, true)).isZero();
