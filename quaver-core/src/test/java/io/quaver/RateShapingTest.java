@@ -286,4 +286,37 @@ class RateShapingTest {
             assertThat(elapsed).isLessThan(1_000_000_000L);
         }
     }
+
+    @Test
+    void aSocketSharedByTwoFlowsCarriesEachFlowsMarksPerDatagram() throws Exception {
+        // decisions.md item 21: an unconnected socket serving two destinations in two flows
+        try (ArrivalRecorder voice = ArrivalRecorder.onLoopback();
+             ArrivalRecorder background = ArrivalRecorder.onLoopback();
+             DatagramChannel socket = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+             PacketCapture cap = PacketCapture.availability().ok() ? PacketCapture.builder().interfaceName("lo")
+                     .filter("udp and (dst port " + voice.address().getPort() + " or dst port "
+                             + background.address().getPort() + ")").start() : null;
+             QosSubsystem qos = QosSubsystem.open()) {
+            QosFlow v = qos.addFlow(socket, voice.address(), TrafficType.VOICE, FlowMode.NON_ADAPTIVE);
+            QosFlow b = qos.addFlow(socket, background.address(), TrafficType.BACKGROUND, FlowMode.NON_ADAPTIVE);
+            v.setOutgoingRate(OutgoingRate.of(8_000_000, Shaping.SHAPE_AND_MARK));
+            int n = 20;
+            ByteBuffer buf = ByteBuffer.allocate(100);
+            for (int i = 0; i < n; i++) {
+                buf.clear();
+                v.send(socket, buf, voice.address());
+                buf.clear();
+                b.send(socket, buf, background.address());
+            }
+            assertThat(voice.awaitCount(n, 3_000)).isEqualTo(n);
+            assertThat(background.awaitCount(n, 3_000)).isEqualTo(n);
+            if (cap != null) {
+                List<CapturedPacket> got = cap.await(p -> true, 2 * n, Duration.ofSeconds(5));
+                for (CapturedPacket p : got) {
+                    int expected = p.destinationPort() == voice.address().getPort() ? 56 : 8;
+                    assertThat(p.dscp()).as("datagram to port %d", p.destinationPort()).isEqualTo(expected);
+                }
+            }
+        }
+    }
 }

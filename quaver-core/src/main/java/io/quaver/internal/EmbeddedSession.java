@@ -57,7 +57,9 @@ public final class EmbeddedSession implements Session {
         }
         boolean privileged = resolvePrivileged(engine, options);
         QosOptions resolved = options.withPrivileged(privileged).withSinkPort(resolveSinkPort(options));
-        return new EmbeddedSession(engine, resolved, privileged);
+        EmbeddedSession session = new EmbeddedSession(engine, resolved, privileged);
+        engine.sessionOpened(session);
+        return session;
     }
 
     private static boolean resolvePrivileged(Engine engine, QosOptions options) {

@@ -425,6 +425,18 @@ public final class Engine {
         flow.pacedSockets.clear();
     }
 
+    /// A handle opened: if it may shape with kernel classes, classes left behind by a crashed
+    /// Quaver process are removed now (once per JVM).
+    void sessionOpened(EmbeddedSession session) {
+        if (kernelShapingAllowed(session)) {
+            try {
+                kernelClasses.get().cleanStaleOnce();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "stale kernel-class clean-up failed: " + e);
+            }
+        }
+    }
+
     private boolean kernelShapingAllowed(EmbeddedSession owner) {
         if (!owner.privileged()) {
             return false;

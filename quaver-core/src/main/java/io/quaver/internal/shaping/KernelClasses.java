@@ -319,8 +319,9 @@ public final class KernelClasses {
         }
     }
 
-    /// Removes classes whose owning process is gone (crash), once per JVM.
-    void cleanStaleOnce() {
+    /// Removes classes whose owning process is gone (crash), once per JVM: called when the first
+    /// handle that may shape with kernel classes opens, and before the first installation.
+    public void cleanStaleOnce() {
         if (!staleCleaned.compareAndSet(false, true) || !Files.isDirectory(stateDir)) {
             return;
         }
