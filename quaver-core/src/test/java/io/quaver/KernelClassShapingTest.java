@@ -2,11 +2,13 @@ package io.quaver;
 
 import io.quaver.internal.shaping.KernelClasses;
 import io.quaver.testkit.Availability;
+import io.quaver.testkit.NoLeaksExtension;
 import io.quaver.testkit.NetnsTestBed;
 import io.quaver.testkit.NetnsTestBed.Node;
 import io.quaver.testkit.Shaper;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Timeout;
 
 import java.net.InetSocketAddress;
@@ -23,6 +25,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /// writing to its own socket; an htb class of the flow on A's interface towards B holds it to
 /// the rate (measured at B), other sockets are not shaped, and nothing is left behind.
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
+@ExtendWith(NoLeaksExtension.class)
 class KernelClassShapingTest {
     private static final int PAYLOAD = 1000;
 
@@ -159,6 +162,33 @@ class KernelClassShapingTest {
                 }
                 assertThat(tc(bed, "qdisc", "show", "dev", "to-b", "root")).doesNotContain("5156:");
             }
+        }
+    }
+
+    @Test
+    void ipv6FlowsGetIpv6FiltersAndTheirRate() throws Exception {
+        long rateBps = 8_000_000;
+        try (NetnsTestBed bed = NetnsTestBed.builder().ipv6(true).build()) {
+            InetSocketAddress bAddr = new InetSocketAddress(bed.ipv6(Node.B), 5006);
+            DatagramChannel rxCh = bed.inNamespace(Node.B, () -> {
+                DatagramChannel ch = DatagramChannel.open(java.net.StandardProtocolFamily.INET6);
+                ch.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 8 << 20);
+                return ch.bind(bAddr);
+            });
+            DatagramChannel tx = bed.inNamespace(Node.A,
+                    () -> DatagramChannel.open(java.net.StandardProtocolFamily.INET6).connect(bAddr));
+            try (ArrivalRecorder rx = new ArrivalRecorder(rxCh); tx; QosSubsystem qos = privileged()) {
+                QosFlow flow = qos.addFlow(tx, null, TrafficType.AUDIO_VIDEO, FlowMode.NON_ADAPTIVE);
+                flow.setOutgoingRate(OutgoingRate.of(rateBps, Shaping.SHAPE_AND_MARK));
+                assertThat(flow.enforcement()).isEqualTo(Enforcement.KERNEL_CLASS);
+                assertThat(tc(bed, "filter", "show", "dev", "to-b")).contains("protocol ipv6").contains("flowid 5156:1");
+                blast(tx, rateBps, 800);
+                Thread.sleep(200);
+                double measured = rx.rateBps(20, 48);
+                System.out.printf("kernel class 8 Mbit/s over IPv6: %.3f Mbit/s at B%n", measured / 1e6);
+                assertThat(measured).isCloseTo(rateBps, within(rateBps * 0.05));
+            }
+            assertThat(tc(bed, "qdisc", "show", "dev", "to-b", "root")).doesNotContain("5156:");
         }
     }
 }

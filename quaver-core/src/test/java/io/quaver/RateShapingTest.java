@@ -1,9 +1,11 @@
 package io.quaver;
 
 import io.quaver.testkit.Availability;
+import io.quaver.testkit.NoLeaksExtension;
 import io.quaver.testkit.CapturedPacket;
 import io.quaver.testkit.PacketCapture;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -25,6 +27,7 @@ import static org.assertj.core.api.Assertions.within;
 /// on the wire (tcpdump on `lo`, when capture is available). Loopback never gets a kernel
 /// class, so UDP flows are enforced by the send path. Tolerances are loose enough for a noisy
 /// 2-core VM; the benchmark holds the tight goals.
+@ExtendWith(NoLeaksExtension.class)
 class RateShapingTest {
     private static final int PAYLOAD = 1000;
     private static final int WIRE = PAYLOAD + 28;
