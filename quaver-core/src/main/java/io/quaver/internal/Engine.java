@@ -683,7 +683,7 @@ public final class Engine {
         }
         state.memberships.add(m);
         refreshRegistrations(flow);
-        flow.sender.setMarks(flow.conformantMarks(), flow.policy.nonConformant());
+        flow.sender.setMarks(flow.conformantMarks(), flow.policy.nonConformant(), flow.l2Tagging());
         apply(state);
     }
 
@@ -723,7 +723,7 @@ public final class Engine {
     }
 
     private void reapply(FlowState flow) {
-        flow.sender.setMarks(flow.conformantMarks(), flow.policy.nonConformant());
+        flow.sender.setMarks(flow.conformantMarks(), flow.policy.nonConformant(), flow.l2Tagging());
         for (Membership m : flow.members) {
             apply(m.socket);
         }
@@ -797,7 +797,7 @@ public final class Engine {
         /// The TOS byte on the JDK socket now; written under this object's monitor (by the
         /// engine and by send paths switching marks per datagram), read without it.
         volatile int appliedTos;
-        int appliedPriority = -2;
+        volatile int appliedPriority = -2;
         /// The `SO_PRIORITY` the engine wants on the socket (-1: leave as is).
         int wantedPriority = -1;
 
@@ -809,22 +809,27 @@ public final class Engine {
             this.appliedTos = originalTos;
         }
 
-        /// Puts another TOS on the socket for the datagrams that follow (a send path marking
-        /// per datagram), keeping the wanted `SO_PRIORITY`, which Linux rewrites with the TOS.
-        void switchTos(int tos) {
+        /// Puts other marks on the socket for the datagrams that follow (a send path marking per
+        /// datagram): the TOS byte, and `SO_PRIORITY` = `priority` (the 802.1p user priority of a
+        /// tagging flow), or the engine's wanted one when `priority` is -1 — Linux rewrites the
+        /// priority whenever the TOS changes.
+        void switchMarks(int tos, int priority) {
             synchronized (this) {
-                if (appliedTos == tos || !channel.isOpen()) {
+                if (!channel.isOpen()) {
                     return;
                 }
                 try {
-                    channel.setOption(StandardSocketOptions.IP_TOS, tos);
-                    appliedTos = tos;
-                    appliedPriority = -2;
-                    if (wantedPriority >= 0 && platform.setPriority(channel, wantedPriority)) {
-                        appliedPriority = wantedPriority;
+                    if (appliedTos != tos) {
+                        channel.setOption(StandardSocketOptions.IP_TOS, tos);
+                        appliedTos = tos;
+                        appliedPriority = -2;
+                    }
+                    int p = priority >= 0 ? priority : wantedPriority;
+                    if (p >= 0 && p != appliedPriority && platform.setPriority(channel, p)) {
+                        appliedPriority = p;
                     }
                 } catch (IOException e) {
-                    LOG.log(System.Logger.Level.DEBUG, "could not switch the socket's TOS: " + e);
+                    LOG.log(System.Logger.Level.DEBUG, "could not switch the socket's marks: " + e);
                 }
             }
         }

@@ -52,6 +52,9 @@ final class FlowSender implements SendPath {
     private volatile GcraShaper shaper;
     private volatile Marks conformant;
     private volatile Marks nonConformant = Marks.NONE;
+    /// Whether the flow carries 802.1p tags (adaptive, on-link, path verified): then the
+    /// per-datagram marks include the user priority (non-conformant: 0).
+    private volatile boolean l2Tagging;
     private volatile QosError closedError; // null while open
     private boolean pacerHeld; // engine lock
     private final AtomicInteger queued = new AtomicInteger();
@@ -68,9 +71,10 @@ final class FlowSender implements SendPath {
         this.registrations = regs;
     }
 
-    void setMarks(Marks conformant, Marks nonConformant) {
+    void setMarks(Marks conformant, Marks nonConformant, boolean l2Tagging) {
         this.conformant = conformant;
         this.nonConformant = nonConformant;
+        this.l2Tagging = l2Tagging;
     }
 
     /// Switches the mode; `rateBps` and `burstBytes` matter for PACE and MARK_NON_CONFORMANT.
@@ -168,7 +172,7 @@ final class FlowSender implements SendPath {
             }
         }
         CompletableFuture<Integer> f = new CompletableFuture<>();
-        boolean spin = PacingPolicy.spinAllowed(s.rateBps(), wire);
+        long gapNs = PacingPolicy.packetTimeNs(s.rateBps(), wire);
         queued.incrementAndGet();
         pacer.submit(now + wait, new Pacer.Job() {
             @Override
@@ -197,8 +201,8 @@ final class FlowSender implements SendPath {
             }
 
             @Override
-            public boolean spin() {
-                return spin;
+            public long gapNs() {
+                return gapNs;
             }
         });
         return f;
@@ -225,7 +229,7 @@ final class FlowSender implements SendPath {
             long now = System.nanoTime();
             long wait = s.reserve(now, wire);
             if (wait > 0) {
-                await(now + wait, PacingPolicy.spinAllowed(s.rateBps(), wire));
+                await(now + wait, PacingPolicy.packetTimeNs(s.rateBps(), wire));
             }
             return transmit(r, payload, conformant);
         }
@@ -255,7 +259,7 @@ final class FlowSender implements SendPath {
                     long now = System.nanoTime();
                     long wait = s.reserve(now, (int) wire);
                     if (wait > 0) {
-                        await(now + wait, PacingPolicy.spinAllowed(s.rateBps(), wire));
+                        await(now + wait, PacingPolicy.packetTimeNs(s.rateBps(), wire));
                     }
                 }
                 ByteBuffer slice = payload.slice(payload.position(), chunk);
@@ -277,8 +281,9 @@ final class FlowSender implements SendPath {
     private int transmit(Registration r, ByteBuffer payload, Marks marks) {
         Engine.SocketState st = r.socket();
         int tos = marks == null ? st.originalTos : (marks.tos() | (st.originalTos & 0x3));
-        if (st.appliedTos != tos) {
-            st.switchTos(tos);
+        int priority = l2Tagging && marks != null ? marks.userPriority() : -1;
+        if (st.appliedTos != tos || (priority >= 0 && st.appliedPriority != priority)) {
+            st.switchMarks(tos, priority);
         }
         DatagramChannel ch = (DatagramChannel) st.channel;
         try {
@@ -288,7 +293,10 @@ final class FlowSender implements SendPath {
         }
     }
 
-    private void await(long deadlineNs, boolean spin) {
+    /// Waits for `deadlineNs` on the calling thread: parks, then spins for a window fitted to
+    /// the host's wake-up latency and to `gapNs`, the flow's packet spacing
+    /// ([PacingPolicy#spinWindowNs]).
+    private void await(long deadlineNs, long gapNs) {
         Thread me = Thread.currentThread();
         waiters.add(me);
         try {
@@ -303,9 +311,10 @@ final class FlowSender implements SendPath {
                 if (remaining <= 0) {
                     return;
                 }
-                long park = PacingPolicy.parkNs(remaining, spin);
+                long window = PacingPolicy.spinWindowNs(gapNs, PacingPolicy.PARK_OVERSHOOT.estimateNs());
+                long park = PacingPolicy.parkNs(remaining, window);
                 if (park > 0) {
-                    LockSupport.parkNanos(this, park);
+                    PacingPolicy.parkAndLearn(this, park);
                 } else {
                     Thread.onSpinWait();
                 }

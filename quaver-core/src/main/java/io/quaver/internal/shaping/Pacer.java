@@ -14,8 +14,9 @@ import java.util.concurrent.locks.LockSupport;
 ///
 /// Jobs are handed over through a lock-free inbox and kept in a heap ordered by deadline (then
 /// by submission, so a flow's packets never overtake each other). The thread waits for the
-/// earliest deadline with a **hybrid wait**: it parks until [PacingPolicy#SPIN_WINDOW_NS]
-/// before it and spins for the rest — unless that job's flow sends packets closer than
+/// earliest deadline with a **hybrid wait**: it parks until a spin window before it
+/// ([PacingPolicy#spinWindowNs]: fitted to the host's measured wake-up latency, at most a tenth
+/// of the packet gap) and spins for the rest — unless that job's flow sends packets closer than
 /// [PacingPolicy#MIN_SPIN_GAP_NS] (above ~2 k packets/s), where it only parks and then sends
 /// everything that became due in one batch (performance-anchors.md §3.2: spinning at those
 /// rates costs a whole core for little gain).
@@ -39,8 +40,9 @@ public final class Pacer {
         /// The owner whose [#abort(Object, Throwable)] cancels this job.
         Object owner();
 
-        /// Whether the wait for this job may end with a spin (see the class comment).
-        boolean spin();
+        /// The spacing of this job's flow's packets in ns: decides the spin window of the wait
+        /// (see the class comment and [PacingPolicy#spinWindowNs]).
+        long gapNs();
     }
 
     private record Entry(long deadlineNs, long seq, Job job) {
@@ -176,9 +178,10 @@ public final class Pacer {
                 }
                 continue;
             }
-            long park = PacingPolicy.parkNs(remaining, head.job().spin());
+            long window = PacingPolicy.spinWindowNs(head.job().gapNs(), PacingPolicy.PARK_OVERSHOOT.estimateNs());
+            long park = PacingPolicy.parkNs(remaining, window);
             if (park > 0) {
-                LockSupport.parkNanos(this, park);
+                PacingPolicy.parkAndLearn(this, park);
             } else {
                 Thread.onSpinWait();
             }

@@ -102,9 +102,68 @@ public final class PacingPolicy {
     /// How long to park before a deadline `remainingNs` away: all of it when not spinning,
     /// otherwise all but the spin window (0 = spin now).
     public static long parkNs(long remainingNs, boolean spin) {
+        return parkNs(remainingNs, spin ? SPIN_WINDOW_NS : 0);
+    }
+
+    /// How long to park before a deadline `remainingNs` away, keeping `spinWindowNs` to spin.
+    public static long parkNs(long remainingNs, long spinWindowNs) {
         if (remainingNs <= 0) {
             return 0;
         }
-        return spin ? Math.max(0, remainingNs - SPIN_WINDOW_NS) : remainingNs;
+        return Math.max(0, remainingNs - spinWindowNs);
+    }
+
+    /// Upper bound of the spin window, whatever the host's wake-up latency.
+    public static final long MAX_SPIN_WINDOW_NS = 2_000_000;
+
+    /// The spin window for a sender whose packets are `gapNs` apart, on a host whose parks
+    /// wake up to about `overshootNs` late (a high-percentile estimate, [OvershootTracker]):
+    /// enough to cover the overshoot (×1.25 + 20 µs), at least [#SPIN_WINDOW_NS], but never
+    /// more than a tenth of the gap (≤ 10 % of a core spent spinning) nor
+    /// [#MAX_SPIN_WINDOW_NS]; 0 when the gap is below [#MIN_SPIN_GAP_NS] (no spinning).
+    public static long spinWindowNs(long gapNs, long overshootNs) {
+        if (gapNs < MIN_SPIN_GAP_NS) {
+            return 0;
+        }
+        long wanted = Math.max(SPIN_WINDOW_NS, overshootNs + overshootNs / 4 + 20_000);
+        return Math.min(Math.min(wanted, gapNs / 10), MAX_SPIN_WINDOW_NS);
+    }
+
+    /// A high-percentile tracker of how late `LockSupport.parkNanos` wakes up on this host
+    /// (timer slack, idle-state exit, run-queue wait): it rises a quarter of the way towards
+    /// a larger sample and decays 1/32 towards a smaller one, so it sits near the upper tail.
+    /// Shared by every waiter of the JVM; races only lose a sample.
+    public static final class OvershootTracker {
+        private static final long MAX_SAMPLE_NS = 5_000_000;
+        private long estimateNs;
+
+        public OvershootTracker(long initialNs) {
+            this.estimateNs = initialNs;
+        }
+
+        /// Records one park's lateness (actual − requested sleep, ns).
+        public void record(long overshootNs) {
+            long sample = Math.clamp(overshootNs, 0, MAX_SAMPLE_NS);
+            long e = estimateNs;
+            estimateNs = sample > e ? e + (sample - e) / 4 : e - (e - sample) / 32;
+        }
+
+        public long estimateNs() {
+            return estimateNs;
+        }
+    }
+
+    /// The JVM's tracker, starting at the ~80 µs measured on a 2-core VM (performance-anchors
+    /// §5).
+    public static final OvershootTracker PARK_OVERSHOOT = new OvershootTracker(80_000);
+
+    /// Parks for `parkNs` and records how late the wake-up was.
+    public static void parkAndLearn(Object blocker, long parkNs) {
+        long before = System.nanoTime();
+        java.util.concurrent.locks.LockSupport.parkNanos(blocker, parkNs);
+        long slept = System.nanoTime() - before;
+        if (slept >= parkNs) { // an early return (unpark, interrupt) says nothing about lateness
+            PARK_OVERSHOOT.record(slept - parkNs);
+        }
     }
 }

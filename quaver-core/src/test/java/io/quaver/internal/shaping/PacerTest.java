@@ -38,8 +38,8 @@ class PacerTest {
             }
 
             @Override
-            public boolean spin() {
-                return spin;
+            public long gapNs() {
+                return spin ? 1_000_000 : 20_000;
             }
         };
     }

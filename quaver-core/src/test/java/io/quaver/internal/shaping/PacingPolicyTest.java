@@ -53,4 +53,34 @@ class PacingPolicyTest {
         assertThat(PacingPolicy.parkNs(0, false)).isZero();
         assertThat(PacingPolicy.parkNs(-5, true)).isZero();
     }
+
+    @Test
+    void spinWindowCoversTheWakeUpLatencyWithinATenthOfTheGap() {
+        // fast flows do not spin
+        assertThat(PacingPolicy.spinWindowNs(100_000, 80_000)).isZero();
+        assertThat(PacingPolicy.spinWindowNs(499_999, 80_000)).isZero();
+        // 80 µs overshoot: 120 µs window, capped at a tenth of a 1 ms gap
+        assertThat(PacingPolicy.spinWindowNs(1_000_000, 80_000)).isEqualTo(100_000);
+        assertThat(PacingPolicy.spinWindowNs(10_000_000, 80_000)).isEqualTo(120_000);
+        // a quiet host: never below 100 µs
+        assertThat(PacingPolicy.spinWindowNs(10_000_000, 10_000)).isEqualTo(100_000);
+        // a slow-waking host: 300 µs → 395 µs; capped at 2 ms for huge overshoots
+        assertThat(PacingPolicy.spinWindowNs(28_000_000, 300_000)).isEqualTo(395_000);
+        assertThat(PacingPolicy.spinWindowNs(100_000_000, 4_000_000)).isEqualTo(2_000_000);
+        assertThat(PacingPolicy.parkNs(1_000_000, 395_000)).isEqualTo(605_000);
+        assertThat(PacingPolicy.parkNs(300_000, 395_000)).isZero();
+    }
+
+    @Test
+    void overshootTrackerRisesFastAndDecaysSlowly() {
+        PacingPolicy.OvershootTracker t = new PacingPolicy.OvershootTracker(80_000);
+        t.record(480_000);
+        assertThat(t.estimateNs()).isEqualTo(180_000);
+        t.record(20_000);
+        assertThat(t.estimateNs()).isEqualTo(175_000);
+        t.record(-5);
+        assertThat(t.estimateNs()).isEqualTo(175_000 - 175_000 / 32);
+        t.record(Long.MAX_VALUE); // clamped to 5 ms
+        assertThat(t.estimateNs()).isEqualTo(169_532 + (5_000_000 - 169_532) / 4);
+    }
 }
