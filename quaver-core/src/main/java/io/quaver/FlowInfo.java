@@ -12,11 +12,15 @@ import java.util.List;
 /// @param applied       the marks actually applied
 /// @param rate          the outgoing rate contract, or `null` when none was set
 /// @param members       the flow's sockets with their destinations
+/// @param enforcement   which mechanism enforces the rate ([Enforcement#NONE] without a rate)
 public record FlowInfo(int flowId, FlowMode mode, TrafficType trafficType, int explicitDscp, PacketPriority applied,
-                       OutgoingRate rate, List<Member> members) {
+                       OutgoingRate rate, List<Member> members, Enforcement enforcement) {
 
     public FlowInfo {
         members = List.copyOf(members);
+        if (enforcement == null) {
+            enforcement = Enforcement.NONE;
+        }
     }
 
     /// One socket of a flow and the destination it sends to.

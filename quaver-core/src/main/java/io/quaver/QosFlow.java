@@ -1,8 +1,11 @@
 package io.quaver;
 
+import io.quaver.internal.SendPath;
 import io.quaver.internal.Session;
 
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
 import java.util.concurrent.CompletableFuture;
 
@@ -15,6 +18,7 @@ public final class QosFlow implements AutoCloseable {
     private final QosSubsystem subsystem;
     private final Session session;
     private final int flowId;
+    private volatile SendPath sendPath;
 
     QosFlow(QosSubsystem subsystem, Session session, int flowId) {
         this.subsystem = subsystem;
@@ -75,9 +79,93 @@ public final class QosFlow implements AutoCloseable {
         session.setOutgoingDscp(flowId, dscp);
     }
 
-    /// Sets (or, with bandwidth 0, removes) the flow's outgoing rate contract.
+    /// Sets (or, with bandwidth 0, removes) the flow's outgoing rate contract
+    /// (`QOSSetOutgoingRate`). The rate (bits/s at the IP level) applies to the flow as a whole,
+    /// all its sockets and destinations together:
+    ///
+    /// - [Shaping#SHAPE_ONLY]: paced, sent unmarked;
+    /// - [Shaping#SHAPE_AND_MARK]: paced, conformant marks;
+    /// - [Shaping#USE_NON_CONFORMANT_MARKINGS]: never delayed; datagrams sent through
+    ///   [#send] beyond the rate carry the non-conformant marks (DSCP 0).
+    ///
+    /// Which mechanism enforces it is reported by [#enforcement()]; see [Enforcement]. An
+    /// adaptive flow's rate is its admission request; it marks once admitted. The special
+    /// bandwidth [OutgoingRate#DEFAULT_MINIMUM_BANDWIDTH_BPS] is enforced as 1 Mbit/s.
+    ///
+    /// @throws QosException [QosError#NOT_FOUND] for a removed flow,
+    ///         [QosError#NETWORK_BUSY] when admission refuses an adaptive flow's rate
     public void setOutgoingRate(OutgoingRate rate) {
         session.setOutgoingRate(flowId, rate);
+    }
+
+    /// Which mechanism enforces the flow's rate now ([Enforcement#NONE] without a rate).
+    public Enforcement enforcement() {
+        return session.enforcement(flowId);
+    }
+
+    /// Sends `payload` (from its position to its limit) on the flow's only socket and
+    /// destination, waiting as long as the rate requires: the blocking, paced send.
+    ///
+    /// For a UDP flow the payload is one datagram; for a TCP flow it is written in full
+    /// (blocking channel), paced in chunks of about 1 ms at the rate when the send path
+    /// enforces the rate (with [Enforcement#KERNEL_PACING] the kernel paces and this is a
+    /// plain write). The wait is a hybrid park-then-spin on the calling thread: precise to tens
+    /// of microseconds, and batching (no spin) above ~2 k datagrams/s.
+    ///
+    /// @return the payload bytes sent
+    /// @throws QosException [QosError#INVALID_PARAMETER] when the flow has several sockets or
+    ///         destinations (use [#send(DatagramChannel, ByteBuffer, InetSocketAddress)]),
+    ///         [QosError#OPERATION_ABORTED] when the flow or handle is closed (or the thread
+    ///         interrupted) during the wait, [QosError#NOT_FOUND] for a removed flow,
+    ///         [QosError#IO_DEVICE] when the socket fails
+    public int send(ByteBuffer payload) {
+        return sendPath().send(payload);
+    }
+
+    /// Sends one datagram on `socket` to `destination`, a registration of this flow, waiting as
+    /// long as the rate requires. Per-datagram marks: the datagram carries this flow's marks
+    /// (conformant or, beyond the rate under [Shaping#USE_NON_CONFORMANT_MARKINGS],
+    /// non-conformant) even when the socket also serves other flows (decisions.md item 21);
+    /// the socket's `IP_TOS` is switched only when the mark changes.
+    ///
+    /// @param destination the destination; `null` for the socket's only registration in
+    ///                    this flow (e.g. a connected socket)
+    /// @return the payload bytes sent
+    /// @throws QosException [QosError#NOT_FOUND] when the socket is not in the flow,
+    ///         [QosError#INVALID_PARAMETER] when the destination is not registered for it,
+    ///         [QosError#OPERATION_ABORTED] when the flow or handle is closed during the wait
+    public int send(DatagramChannel socket, ByteBuffer payload, InetSocketAddress destination) {
+        return sendPath().send(socket, payload, destination);
+    }
+
+    /// The non-blocking send: returns at once with a future that completes with the bytes
+    /// sent when the datagram has left — immediately when it conforms, otherwise on Quaver's
+    /// pacer thread at its departure time. Do not touch `payload` until then. Datagrams of a
+    /// flow leave in submission order. Closing the flow or the handle completes pending sends
+    /// exceptionally with a [QosException] of [QosError#OPERATION_ABORTED] (995). Dependent
+    /// actions attached with the non-`…Async` methods run on the pacer thread: keep them short.
+    ///
+    /// @param socket      a UDP socket of the flow, or `null` for the flow's only registration
+    /// @param destination as for [#send(DatagramChannel, ByteBuffer, InetSocketAddress)]
+    public CompletableFuture<Integer> sendAsync(DatagramChannel socket, ByteBuffer payload,
+                                                InetSocketAddress destination) {
+        return sendPath().sendAsync(socket, payload, destination);
+    }
+
+    /// When a datagram sent now on the flow's send path would conform to the rate, on the
+    /// `System.nanoTime()` clock (now, when nothing is shaped): a deadline an event loop can
+    /// wait for before calling [#send] without blocking.
+    public long nextSendTimeNs() {
+        return sendPath().nextSendTimeNs();
+    }
+
+    private SendPath sendPath() {
+        SendPath p = sendPath;
+        if (p == null) {
+            p = session.sendPath(flowId);
+            sendPath = p;
+        }
+        return p;
     }
 
     /// The rate of the last accepted contract.

@@ -20,8 +20,12 @@ import java.util.Objects;
 /// @param offLinkExperiments  allow probing experiments towards off-link destinations (beyond
 ///                            qWAVE; off by default)
 /// @param limits              resource limits
+/// @param kernelShaping       whether a privileged handle may shape flows with kernel classes
+///                            ([Enforcement#KERNEL_CLASS], an `htb` class per flow on the egress
+///                            interface); `null` = the system property
+///                            `quaver.kernelShaping=true|false`, else `true`
 public record QosOptions(Boolean privileged, int sinkPort, MarkingPolicy markingPolicy, Duration trackingGracePeriod,
-                         boolean offLinkExperiments, QosLimits limits) {
+                         boolean offLinkExperiments, QosLimits limits, Boolean kernelShaping) {
     /// The port of the [MS-QLPB] sink unless configured otherwise.
     public static final int DEFAULT_SINK_PORT = 2177;
 
@@ -43,31 +47,44 @@ public record QosOptions(Boolean privileged, int sinkPort, MarkingPolicy marking
     /// Detect privilege, sink port from `quaver.sinkPort` or 2177, qWAVE's marks, a 60 s
     /// tracking grace period, on-link experiments only, default limits.
     public static QosOptions defaults() {
-        return new QosOptions(null, 0, MarkingPolicy.QWAVE_DEFAULT, Duration.ofSeconds(60), false, QosLimits.DEFAULT);
+        return new QosOptions(null, 0, MarkingPolicy.QWAVE_DEFAULT, Duration.ofSeconds(60), false, QosLimits.DEFAULT,
+                null);
     }
 
     public QosOptions withPrivileged(Boolean privileged) {
-        return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits);
+        return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
+                kernelShaping);
     }
 
     public QosOptions withSinkPort(int sinkPort) {
-        return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits);
+        return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
+                kernelShaping);
     }
 
     public QosOptions withMarkingPolicy(MarkingPolicy markingPolicy) {
-        return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits);
+        return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
+                kernelShaping);
     }
 
     public QosOptions withTrackingGracePeriod(Duration gracePeriod) {
-        return new QosOptions(privileged, sinkPort, markingPolicy, gracePeriod, offLinkExperiments, limits);
+        return new QosOptions(privileged, sinkPort, markingPolicy, gracePeriod, offLinkExperiments, limits,
+                kernelShaping);
     }
 
     public QosOptions withOffLinkExperiments(boolean allowed) {
-        return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, allowed, limits);
+        return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, allowed, limits,
+                kernelShaping);
     }
 
     public QosOptions withLimits(QosLimits limits) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments,
-                Objects.requireNonNull(limits));
+                Objects.requireNonNull(limits), kernelShaping);
+    }
+
+    /// Allows (`true`), forbids (`false`) or leaves to the system property
+    /// `quaver.kernelShaping` (`null`) shaping with kernel classes on a privileged handle.
+    public QosOptions withKernelShaping(Boolean kernelShaping) {
+        return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
+                kernelShaping);
     }
 }

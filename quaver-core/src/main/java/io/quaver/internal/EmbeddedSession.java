@@ -1,5 +1,6 @@
 package io.quaver.internal;
 
+import io.quaver.Enforcement;
 import io.quaver.FlowFundamentals;
 import io.quaver.FlowInfo;
 import io.quaver.FlowMode;
@@ -56,7 +57,9 @@ public final class EmbeddedSession implements Session {
         }
         boolean privileged = resolvePrivileged(engine, options);
         QosOptions resolved = options.withPrivileged(privileged).withSinkPort(resolveSinkPort(options));
-        return new EmbeddedSession(engine, resolved, privileged);
+        EmbeddedSession session = new EmbeddedSession(engine, resolved, privileged);
+        engine.sessionOpened(session);
+        return session;
     }
 
     private static boolean resolvePrivileged(Engine engine, QosOptions options) {
@@ -184,11 +187,19 @@ public final class EmbeddedSession implements Session {
     @Override
     public void setOutgoingRate(int flowId, OutgoingRate rate) {
         checkOpen();
-        if (rate == null) {
-            throw Errors.invalidParameter("rate is null");
-        }
-        requireFlow(flowId);
-        throw Errors.notSupported("outgoing-rate shaping is not available in this build yet");
+        engine.setOutgoingRate(this, flowId, rate);
+    }
+
+    @Override
+    public Enforcement enforcement(int flowId) {
+        checkOpen();
+        return engine.enforcement(this, flowId);
+    }
+
+    @Override
+    public SendPath sendPath(int flowId) {
+        checkOpen();
+        return engine.sender(this, flowId);
     }
 
     @Override

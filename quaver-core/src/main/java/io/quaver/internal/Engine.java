@@ -1,5 +1,6 @@
 package io.quaver.internal;
 
+import io.quaver.Enforcement;
 import io.quaver.FlowInfo;
 import io.quaver.FlowMode;
 import io.quaver.MarkingPolicy;
@@ -10,8 +11,14 @@ import io.quaver.QosError;
 import io.quaver.QosException;
 import io.quaver.Shaping;
 import io.quaver.TrafficType;
+import io.quaver.internal.platform.NetNamespace;
 import io.quaver.internal.platform.Platform;
 import io.quaver.internal.platform.SocketInfo;
+import io.quaver.internal.shaping.Admission;
+import io.quaver.internal.shaping.KernelClasses;
+import io.quaver.internal.shaping.Pacer;
+import io.quaver.internal.shaping.PacingPolicy;
+import io.quaver.internal.shaping.TcCommands;
 
 import java.io.IOException;
 import java.net.Inet4Address;
@@ -26,7 +33,10 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.function.Supplier;
 import java.util.concurrent.locks.ReentrantLock;
 
 /// The flow registry and marking enforcement of one subsystem (the whole JVM when embedded).
@@ -44,11 +54,22 @@ public final class Engine {
     private final Tracking tracking;
     private final Map<Integer, FlowState> flows = new HashMap<>();
     private final IdentityHashMap<NetworkChannel, SocketState> sockets = new IdentityHashMap<>();
+    private final Pacer pacer = new Pacer("quaver-pacer");
+    private final Supplier<KernelClasses> kernelClasses;
+    /// Send paths of destroyed flows whose queued sends still have to be aborted, outside the
+    /// lock ([#flushClosed()]); guarded by the lock.
+    private final List<FlowSender> closing = new ArrayList<>();
+    private volatile Admission admission = Admission.ALWAYS;
     private int lastFlowId;
 
     Engine(Platform platform) {
+        this(platform, KernelClasses::system);
+    }
+
+    Engine(Platform platform, Supplier<KernelClasses> kernelClasses) {
         this.platform = platform;
         this.tracking = new Tracking(this);
+        this.kernelClasses = kernelClasses;
     }
 
     /// The JVM-wide embedded engine.
@@ -89,6 +110,30 @@ public final class Engine {
         return lock;
     }
 
+    /// The pacer thread shared by the send paths of this engine's flows.
+    public Pacer pacer() {
+        return pacer;
+    }
+
+    /// Replaces the admission control of adaptive flows' rates (issue 5 plugs in here).
+    public void setAdmission(Admission admission) {
+        this.admission = java.util.Objects.requireNonNull(admission);
+    }
+
+    /// Releases the lock, then aborts the queued sends of flows destroyed meanwhile (their
+    /// futures complete with `OPERATION_ABORTED` on the pacer thread, never under the lock).
+    private void unlockAndFlush() {
+        List<FlowSender> done = List.of();
+        if (!closing.isEmpty()) {
+            done = List.copyOf(closing);
+            closing.clear();
+        }
+        lock.unlock();
+        for (FlowSender f : done) {
+            f.abortQueued();
+        }
+    }
+
     // ---------------------------------------------------------------- flows
 
     int addFlow(EmbeddedSession owner, NetworkChannel socket, InetSocketAddress destination, TrafficType type,
@@ -110,7 +155,7 @@ public final class Engine {
             }
             SocketState state = socketState(socket);
             checkFamily(state.info, dest);
-            FlowState flow = new FlowState(nextFlowId(), owner, mode, type, owner.options().markingPolicy());
+            FlowState flow = new FlowState(nextFlowId(), owner, mode, type, owner.options().markingPolicy(), pacer);
             flows.put(flow.id, flow);
             owner.flows.add(flow.id);
             join(flow, state, dest);
@@ -147,6 +192,9 @@ public final class Engine {
             SocketState state = socketState(socket);
             checkFamily(state.info, dest);
             join(flow, state, dest);
+            if (flow.enforcement != Enforcement.NONE) {
+                enforce(flow); // the rate covers the new socket too (or needs another enforcement)
+            }
         } finally {
             lock.unlock();
         }
@@ -175,9 +223,11 @@ public final class Engine {
             }
             if (flow.members.isEmpty()) {
                 destroy(flow); // removing the last socket destroys the flow (decisions.md item 15)
+            } else if (flow.enforcement != Enforcement.NONE) {
+                enforce(flow);
             }
         } finally {
-            lock.unlock();
+            unlockAndFlush();
         }
     }
 
@@ -196,7 +246,7 @@ public final class Engine {
             owner.flows.clear();
             return n;
         } finally {
-            lock.unlock();
+            unlockAndFlush();
         }
     }
 
@@ -254,6 +304,214 @@ public final class Engine {
         flow.rate = rate;
         flow.admitted = admitted;
         reapply(flow);
+    }
+
+    /// `QOSSetOutgoingRate`: admits the contract (adaptive flows, through [Admission]),
+    /// records it, re-marks the flow and puts exactly one enforcement in place.
+    void setOutgoingRate(EmbeddedSession owner, int flowId, OutgoingRate rate) {
+        if (rate == null) {
+            throw Errors.invalidParameter("rate is null");
+        }
+        lock.lock();
+        try {
+            owner.checkOpen();
+            FlowState flow = flow(owner, flowId);
+            if (flow.mode == FlowMode.ADAPTIVE && rate.bandwidthBps() != 0) {
+                InetSocketAddress dest = flow.members.getFirst().destination;
+                long others = 0;
+                for (FlowState f : flows.values()) {
+                    if (f != flow && f.mode == FlowMode.ADAPTIVE && f.admitted && f.rate != null && !f.members.isEmpty()
+                            && f.members.getFirst().destination.getAddress().equals(dest.getAddress())) {
+                        others += PacingPolicy.effectiveRateBps(f.rate.bandwidthBps());
+                    }
+                }
+                admission.admit(flow.id, flow.mode, dest, rate, others);
+            }
+            setRateContract(flow, rate, true);
+            enforce(flow);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /// The enforcement in effect for a flow.
+    Enforcement enforcement(EmbeddedSession owner, int flowId) {
+        lock.lock();
+        try {
+            owner.checkOpen();
+            return flow(owner, flowId).enforcement;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /// The send path of a flow (valid until the flow is destroyed).
+    FlowSender sender(EmbeddedSession owner, int flowId) {
+        lock.lock();
+        try {
+            owner.checkOpen();
+            return flow(owner, flowId).sender;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- enforcement
+
+    /// Chooses and installs the one enforcement of the flow's rate (lock held):
+    ///
+    /// 1. no rate, or bandwidth 0 → [Enforcement#NONE];
+    /// 2. [Shaping#USE_NON_CONFORMANT_MARKINGS] → [Enforcement#SEND_PATH] (marks per datagram;
+    ///    never delayed);
+    /// 3. a flow of exactly one TCP socket whose `SO_MAX_PACING_RATE` the kernel accepts →
+    ///    [Enforcement#KERNEL_PACING];
+    /// 4. a privileged handle allowed to use kernel classes, whose flow leaves through a
+    ///    non-loopback interface whose root qdisc Quaver may own → [Enforcement#KERNEL_CLASS];
+    /// 5. otherwise [Enforcement#SEND_PATH].
+    private void enforce(FlowState flow) {
+        OutgoingRate rate = flow.rate;
+        boolean active = flow.live && rate != null && rate.bandwidthBps() != 0 && !flow.members.isEmpty();
+        long rateBps = active ? PacingPolicy.effectiveRateBps(rate.bandwidthBps()) : 0;
+        long burst = active ? PacingPolicy.burstBytes(rateBps) : 0;
+        Enforcement next = Enforcement.NONE;
+        if (active) {
+            if (rate.shaping() == Shaping.USE_NON_CONFORMANT_MARKINGS) {
+                next = Enforcement.SEND_PATH;
+            } else if (tryKernelPacing(flow, rateBps)) {
+                next = Enforcement.KERNEL_PACING;
+            } else if (tryKernelClass(flow, rateBps, burst)) {
+                next = Enforcement.KERNEL_CLASS;
+            } else {
+                next = Enforcement.SEND_PATH;
+            }
+        }
+        if (next != Enforcement.KERNEL_PACING) {
+            restorePacing(flow);
+        }
+        if (next != Enforcement.KERNEL_CLASS) {
+            removeKernelClass(flow);
+        }
+        flow.enforcement = next;
+        FlowSender.Mode mode = next != Enforcement.SEND_PATH ? FlowSender.Mode.DIRECT
+                : rate.shaping() == Shaping.USE_NON_CONFORMANT_MARKINGS ? FlowSender.Mode.MARK_NON_CONFORMANT
+                : FlowSender.Mode.PACE;
+        flow.sender.configure(mode, rateBps, burst);
+    }
+
+    private boolean tryKernelPacing(FlowState flow, long rateBps) {
+        if (flow.members.size() != 1 || !(flow.members.getFirst().socket.channel instanceof SocketChannel ch)) {
+            return false;
+        }
+        SocketState st = flow.members.getFirst().socket;
+        if (!flow.pacedSockets.containsKey(st)) {
+            OptionalLong original = platform.maxPacingRate(ch);
+            if (original.isEmpty()) {
+                return false;
+            }
+            flow.pacedSockets.put(st, original.getAsLong());
+        }
+        if (platform.setMaxPacingRate(ch, Math.max(1, rateBps / 8))) {
+            return true;
+        }
+        restorePacing(flow);
+        return false;
+    }
+
+    private void restorePacing(FlowState flow) {
+        for (Map.Entry<SocketState, Long> e : flow.pacedSockets.entrySet()) {
+            if (e.getKey().channel.isOpen()) {
+                platform.setMaxPacingRate(e.getKey().channel, e.getValue());
+            }
+        }
+        flow.pacedSockets.clear();
+    }
+
+    /// A handle opened: if it may shape with kernel classes, classes left behind by a crashed
+    /// Quaver process are removed now (once per JVM).
+    void sessionOpened(EmbeddedSession session) {
+        if (kernelShapingAllowed(session)) {
+            try {
+                kernelClasses.get().cleanStaleOnce();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "stale kernel-class clean-up failed: " + e);
+            }
+        }
+    }
+
+    private boolean kernelShapingAllowed(EmbeddedSession owner) {
+        if (!owner.privileged()) {
+            return false;
+        }
+        Boolean opt = owner.options().kernelShaping();
+        if (opt != null) {
+            return opt;
+        }
+        return !"false".equalsIgnoreCase(System.getProperty("quaver.kernelShaping", "true").trim());
+    }
+
+    private boolean tryKernelClass(FlowState flow, long rateBps, long burst) {
+        if (!kernelShapingAllowed(flow.owner)) {
+            return false;
+        }
+        List<TcCommands.FiveTuple> tuples = new ArrayList<>();
+        for (Membership m : flow.members) {
+            if (!m.socket.channel.isOpen()) {
+                continue;
+            }
+            InetSocketAddress local;
+            try {
+                local = (InetSocketAddress) m.socket.channel.getLocalAddress();
+            } catch (IOException e) {
+                continue;
+            }
+            if (local == null || local.getPort() == 0) {
+                flow.kernelClassRefusal = "a socket of the flow is not bound (no source port to match)";
+                LOG.log(System.Logger.Level.INFO, "flow " + Integer.toUnsignedString(flow.id)
+                        + ": kernel-class shaping refused, " + flow.kernelClassRefusal + "; using the send path");
+                return false;
+            }
+            tuples.add(new TcCommands.FiveTuple(m.socket.channel instanceof DatagramChannel, local, m.destination));
+        }
+        if (tuples.isEmpty()) {
+            return false;
+        }
+        try {
+            if (flow.kernelClass != null) {
+                kernelClasses.get().update(flow.kernelClass, rateBps, burst, tuples);
+                return true;
+            }
+            Optional<NetNamespace> ns = platform.namespaceOf(flow.members.getFirst().socket.channel);
+            if (ns.isEmpty()) {
+                flow.kernelClassRefusal = "the socket's network namespace is unknown (SIOCGSKNS)";
+                return false;
+            }
+            try {
+                flow.kernelClass = kernelClasses.get().install(ns.get(), rateBps, burst, tuples);
+                flow.kernelClassNs = ns.get();
+                flow.kernelClassRefusal = null;
+                return true;
+            } catch (KernelClasses.Refused e) {
+                ns.get().close();
+                throw e;
+            }
+        } catch (KernelClasses.Refused e) {
+            flow.kernelClassRefusal = e.getMessage();
+            LOG.log(System.Logger.Level.INFO, "flow " + Integer.toUnsignedString(flow.id)
+                    + ": kernel-class shaping refused: " + e.getMessage() + "; using the send path");
+            removeKernelClass(flow);
+            return false;
+        }
+    }
+
+    private void removeKernelClass(FlowState flow) {
+        if (flow.kernelClass != null) {
+            kernelClasses.get().remove(flow.kernelClass);
+            flow.kernelClass = null;
+        }
+        if (flow.kernelClassNs != null) {
+            flow.kernelClassNs.close();
+            flow.kernelClassNs = null;
+        }
     }
 
     FlowState flow(EmbeddedSession owner, int flowId) {
@@ -436,11 +694,20 @@ public final class Engine {
             sockets.put(state.channel, state);
         }
         state.memberships.add(m);
+        refreshRegistrations(flow);
+        flow.sender.setMarks(flow.conformantMarks(), flow.policy.nonConformant(), flow.l2Tagging());
         apply(state);
     }
 
     private void leave(Membership m) {
         m.flow.members.remove(m);
+        refreshRegistrations(m.flow);
+        if (m.socket.channel instanceof SocketChannel && m.flow.pacedSockets.containsKey(m.socket)) {
+            Long original = m.flow.pacedSockets.remove(m.socket);
+            if (m.socket.channel.isOpen()) {
+                platform.setMaxPacingRate(m.socket.channel, original);
+            }
+        }
         SocketState state = m.socket;
         state.memberships.remove(m);
         apply(state);
@@ -451,6 +718,11 @@ public final class Engine {
 
     private void destroy(FlowState flow) {
         flow.live = false;
+        flow.sender.markClosed(flow.owner.isClosed() ? QosError.INVALID_HANDLE : QosError.NOT_FOUND);
+        closing.add(flow.sender);
+        restorePacing(flow);
+        removeKernelClass(flow);
+        flow.enforcement = Enforcement.NONE;
         if (flow.mode == FlowMode.ADAPTIVE) {
             tracking.flowRemoved(flow.id);
         }
@@ -463,9 +735,21 @@ public final class Engine {
     }
 
     private void reapply(FlowState flow) {
+        flow.sender.setMarks(flow.conformantMarks(), flow.policy.nonConformant(), flow.l2Tagging());
         for (Membership m : flow.members) {
             apply(m.socket);
         }
+    }
+
+    private static void refreshRegistrations(FlowState flow) {
+        FlowSender.Registration[] regs = new FlowSender.Registration[flow.members.size()];
+        for (int i = 0; i < regs.length; i++) {
+            Membership m = flow.members.get(i);
+            regs[i] = new FlowSender.Registration(m.socket, m.destination, m.socket.channel instanceof SocketChannel
+                    ? PacingPolicy.tcpHeaderBytes(m.destination.getAddress())
+                    : PacingPolicy.udpHeaderBytes(m.destination.getAddress()));
+        }
+        flow.sender.setRegistrations(regs);
     }
 
     /// Puts the marks of the socket's most recent flow on the JDK socket, or its own marks
@@ -479,15 +763,18 @@ public final class Engine {
         int tos = marks == null ? state.originalTos : (marks.tos() | (state.originalTos & 0x3));
         boolean l2 = marks != null && top.flow.l2Tagging();
         try {
-            if (tos != state.appliedTos) {
-                state.channel.setOption(StandardSocketOptions.IP_TOS, tos);
-                state.appliedTos = tos;
-                state.appliedPriority = -2; // Linux rewrote SO_PRIORITY from the TOS
-            }
-            int priority = l2 ? marks.userPriority() : state.originalPriority.orElse(-1);
-            if (priority >= 0 && priority != state.appliedPriority) {
-                if (platform.setPriority(state.channel, priority)) {
-                    state.appliedPriority = priority;
+            synchronized (state) {
+                if (tos != state.appliedTos) {
+                    state.channel.setOption(StandardSocketOptions.IP_TOS, tos);
+                    state.appliedTos = tos;
+                    state.appliedPriority = -2; // Linux rewrote SO_PRIORITY from the TOS
+                }
+                int priority = l2 ? marks.userPriority() : state.originalPriority.orElse(-1);
+                state.wantedPriority = priority;
+                if (priority >= 0 && priority != state.appliedPriority) {
+                    if (platform.setPriority(state.channel, priority)) {
+                        state.appliedPriority = priority;
+                    }
                 }
             }
         } catch (IOException e) {
@@ -513,14 +800,18 @@ public final class Engine {
     }
 
     /// A JDK socket the engine marks, with the marks it had before it joined any flow.
-    static final class SocketState {
+    final class SocketState {
         final NetworkChannel channel;
         final SocketInfo info;
         final int originalTos;
         final OptionalInt originalPriority;
         final List<Membership> memberships = new ArrayList<>(2);
-        int appliedTos;
-        int appliedPriority = -2;
+        /// The TOS byte on the JDK socket now; written under this object's monitor (by the
+        /// engine and by send paths switching marks per datagram), read without it.
+        volatile int appliedTos;
+        volatile int appliedPriority = -2;
+        /// The `SO_PRIORITY` the engine wants on the socket (-1: leave as is).
+        int wantedPriority = -1;
 
         SocketState(NetworkChannel channel, SocketInfo info, int originalTos, OptionalInt originalPriority) {
             this.channel = channel;
@@ -528,6 +819,31 @@ public final class Engine {
             this.originalTos = originalTos;
             this.originalPriority = originalPriority;
             this.appliedTos = originalTos;
+        }
+
+        /// Puts other marks on the socket for the datagrams that follow (a send path marking per
+        /// datagram): the TOS byte, and `SO_PRIORITY` = `priority` (the 802.1p user priority of a
+        /// tagging flow), or the engine's wanted one when `priority` is -1 — Linux rewrites the
+        /// priority whenever the TOS changes.
+        void switchMarks(int tos, int priority) {
+            synchronized (this) {
+                if (!channel.isOpen()) {
+                    return;
+                }
+                try {
+                    if (appliedTos != tos) {
+                        channel.setOption(StandardSocketOptions.IP_TOS, tos);
+                        appliedTos = tos;
+                        appliedPriority = -2;
+                    }
+                    int p = priority >= 0 ? priority : wantedPriority;
+                    if (p >= 0 && p != appliedPriority && platform.setPriority(channel, p)) {
+                        appliedPriority = p;
+                    }
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.DEBUG, "could not switch the socket's marks: " + e);
+                }
+            }
         }
     }
 
@@ -544,13 +860,21 @@ public final class Engine {
         boolean admitted;
         boolean pathVerifiedForL2;
         boolean live = true;
+        final FlowSender sender;
+        Enforcement enforcement = Enforcement.NONE;
+        /// TCP sockets paced by the kernel, with the `SO_MAX_PACING_RATE` to restore.
+        final Map<SocketState, Long> pacedSockets = new IdentityHashMap<>();
+        KernelClasses.Installed kernelClass;
+        NetNamespace kernelClassNs;
+        String kernelClassRefusal;
 
-        FlowState(int id, EmbeddedSession owner, FlowMode mode, TrafficType type, MarkingPolicy policy) {
+        FlowState(int id, EmbeddedSession owner, FlowMode mode, TrafficType type, MarkingPolicy policy, Pacer pacer) {
             this.id = id;
             this.owner = owner;
             this.mode = mode;
             this.type = type;
             this.policy = policy;
+            this.sender = new FlowSender(id, pacer);
         }
 
         /// The marks conformant traffic of this flow carries, or `null` for none (decisions.md
@@ -599,7 +923,7 @@ public final class Engine {
                 list.add(new FlowInfo.Member(m.socket.info.stream() || m.socket.channel instanceof SocketChannel
                         ? "tcp" : "udp", local, m.destination, open));
             }
-            return new FlowInfo(id, mode, type, explicitDscp, packetPriority(), rate, list);
+            return new FlowInfo(id, mode, type, explicitDscp, packetPriority(), rate, list, enforcement);
         }
     }
 

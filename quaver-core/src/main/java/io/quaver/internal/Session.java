@@ -1,5 +1,6 @@
 package io.quaver.internal;
 
+import io.quaver.Enforcement;
 import io.quaver.FlowFundamentals;
 import io.quaver.FlowInfo;
 import io.quaver.FlowMode;
@@ -54,6 +55,12 @@ public interface Session {
     void setOutgoingRate(int flowId, OutgoingRate rate);
 
     OutgoingRate outgoingRate(int flowId);
+
+    /// Which mechanism enforces the flow's rate.
+    Enforcement enforcement(int flowId);
+
+    /// The flow's send path (pacing and per-datagram marks).
+    SendPath sendPath(int flowId);
 
     PacketPriority packetPriority(int flowId);
 

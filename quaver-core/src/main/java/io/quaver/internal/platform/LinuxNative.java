@@ -80,6 +80,18 @@ final class LinuxNative {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
     /// `int close(int fd)`
     private static final MethodHandle CLOSE = downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    /// `int ioctl(int fd, unsigned long request, ...)`, bound for the argument-less form.
+    private static final MethodHandle IOCTL = downcall("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+    /// `int open(const char *path, int flags, ...)`, bound for the two-argument form.
+    private static final MethodHandle OPEN = downcall("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    /// `int setns(int fd, int nstype)`
+    private static final MethodHandle SETNS = downcall("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+
+    /// `SIOCGSKNS` (linux/sockios.h): a new descriptor (close-on-exec) of the network namespace
+    /// a socket belongs to; Linux ≥ 4.9.
+    static final long SIOCGSKNS = 0x894C;
+    /// `CLONE_NEWNET` (sched.h).
+    static final int CLONE_NEWNET = 0x4000_0000;
 
     private static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... extra) {
         MemorySegment symbol = LINKER.defaultLookup().find(name)
@@ -271,6 +283,51 @@ final class LinuxNative {
                 throw unexpected(t);
             }
             check("close", result, state);
+        }
+    }
+
+    // ---- namespaces ----------------------------------------------------------------------------
+
+    /// `ioctl(fd, SIOCGSKNS)`: a descriptor of the socket's network namespace (the caller owns it).
+    static int socketNamespace(int fd) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
+            int result;
+            try {
+                result = (int) IOCTL.invokeExact(state, fd, SIOCGSKNS);
+            } catch (Throwable t) {
+                throw unexpected(t);
+            }
+            return check("ioctl(SIOCGSKNS)", result, state);
+        }
+    }
+
+    /// `open(path, O_RDONLY | O_CLOEXEC)`.
+    static int openReadOnly(String path) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
+            MemorySegment cPath = arena.allocateFrom(path);
+            int result;
+            try {
+                result = (int) OPEN.invokeExact(state, cPath, 0x80000 /* O_RDONLY | O_CLOEXEC */);
+            } catch (Throwable t) {
+                throw unexpected(t);
+            }
+            return check("open", result, state);
+        }
+    }
+
+    /// `setns(nsFd, CLONE_NEWNET)`: moves the calling OS thread into that network namespace.
+    static void enterNetworkNamespace(int nsFd) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
+            int result;
+            try {
+                result = (int) SETNS.invokeExact(state, nsFd, CLONE_NEWNET);
+            } catch (Throwable t) {
+                throw unexpected(t);
+            }
+            check("setns", result, state);
         }
     }
 

@@ -208,6 +208,15 @@ final class LinuxPlatform implements Platform {
         })).map(OptionalLong::of).orElse(OptionalLong.empty());
     }
 
+    @Override
+    public Optional<NetNamespace> namespaceOf(NetworkChannel channel) {
+        return guard(() -> finder.withSocket(channel, fd -> {
+            int ns = LinuxNative.socketNamespace(fd);
+            long inode = NetNamespace.inodeOf(Path.of("/proc/self/fd/" + ns));
+            return new NetNamespace(ns, inode);
+        }));
+    }
+
     /// {@inheritDoc}
     ///
     /// Empty unless the channel is connected.

@@ -65,6 +65,12 @@ public interface Platform {
     /// IPv6 socket), as the kernel reports it (the system default when not set).
     OptionalInt ttl(NetworkChannel channel);
 
+    /// The network namespace the channel's socket lives in (`SIOCGSKNS`), held open until the
+    /// caller closes it; empty where unknown (fallback platform, closed channel, old kernel).
+    default Optional<NetNamespace> namespaceOf(NetworkChannel channel) {
+        return Optional.empty();
+    }
+
     /// The kernel's `TCP_INFO` for a connected TCP socket, if available (empty for a channel
     /// that is not connected or is closed).
     Optional<TcpInfo> tcpInfo(SocketChannel channel);

@@ -47,16 +47,22 @@ public final class GcraShaper {
     }
 
     /// Commits `bytes` and returns the wait in nanoseconds before they may be sent (0 = now).
+    ///
+    /// A backlogged shaper (TAT at or after now) only adds the cost: one `getAndAdd`, which
+    /// never retries under contention; TAT never decreases, so the add stays valid. An idle one
+    /// moves TAT to now + cost with a CAS.
     public long reserve(long nowNs, int bytes) {
         Params p = params;
         long now = toTicks(nowNs);
         long cost = p.costTicks(bytes);
         while (true) {
             long current = tat.get();
-            long base = Math.max(current, now);
-            if (tat.compareAndSet(current, base + cost)) {
-                long sendAt = Math.max(now, current - p.toleranceTicks);
-                return ceilNs(sendAt - now);
+            if (current >= now) {
+                long prev = tat.getAndAdd(cost);
+                return ceilNs(Math.max(now, prev - p.toleranceTicks) - now);
+            }
+            if (tat.compareAndSet(current, now + cost)) {
+                return ceilNs(Math.max(now, current - p.toleranceTicks) - now);
             }
         }
     }
@@ -92,7 +98,21 @@ public final class GcraShaper {
         return (ticks + (1L << SUB_NS_BITS) - 1) >> SUB_NS_BITS;
     }
 
-    private record Params(long rateBps, long burstBytes, long toleranceTicks) {
+    private static final class Params {
+        final long rateBps;
+        final long burstBytes;
+        final long toleranceTicks;
+        /// The last packet size's cost, packed `(bytes << 42) | ticks` (0 = none): flows mostly
+        /// send one size, and this spares the 64-bit division. Racy by design: any value read is
+        /// a correct (bytes, ticks) pair, a long write being atomic.
+        private volatile long memo;
+
+        private Params(long rateBps, long burstBytes, long toleranceTicks) {
+            this.rateBps = rateBps;
+            this.burstBytes = burstBytes;
+            this.toleranceTicks = toleranceTicks;
+        }
+
         static Params of(long rateBps, long burstBytes) {
             if (rateBps <= 0) {
                 throw new IllegalArgumentException("rate must be > 0 bit/s, was " + rateBps);
@@ -104,7 +124,15 @@ public final class GcraShaper {
         }
 
         long costTicks(int bytes) {
-            return costTicks(rateBps, bytes);
+            long m = memo;
+            if (m != 0 && (m >>> 42) == bytes) {
+                return m & ((1L << 42) - 1);
+            }
+            long ticks = costTicks(rateBps, bytes);
+            if (bytes > 0 && bytes < (1 << 21) && ticks < (1L << 42)) {
+                memo = ((long) bytes << 42) | ticks;
+            }
+            return ticks;
         }
 
         /// bytes·8·1e9·256 / rate, rounded to the nearest tick, without overflow.
