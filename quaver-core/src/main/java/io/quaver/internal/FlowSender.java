@@ -14,9 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.SocketChannel;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
@@ -58,7 +56,11 @@ final class FlowSender implements SendPath {
     private volatile QosError closedError; // null while open
     private boolean pacerHeld; // engine lock
     private final AtomicInteger queued = new AtomicInteger();
-    private final Set<Thread> waiters = ConcurrentHashMap.newKeySet();
+    /// The thread that most recently started waiting in a blocking send (unparked on close);
+    /// other waiters notice a close within [#MAX_PARK_SLICE_NS]. No allocation per send.
+    private volatile Thread lastWaiter;
+    /// Longest single park of a blocking send, so that every waiter sees a close promptly.
+    private static final long MAX_PARK_SLICE_NS = 10_000_000;
 
     FlowSender(int flowId, Pacer pacer) {
         this.flowId = flowId;
@@ -109,7 +111,8 @@ final class FlowSender implements SendPath {
         if (closedError == null) {
             closedError = error;
         }
-        for (Thread t : waiters) {
+        Thread t = lastWaiter;
+        if (t != null) {
             LockSupport.unpark(t);
         }
         if (pacerHeld) {
@@ -298,7 +301,7 @@ final class FlowSender implements SendPath {
     /// ([PacingPolicy#spinWindowNs]).
     private void await(long deadlineNs, long gapNs) {
         Thread me = Thread.currentThread();
-        waiters.add(me);
+        lastWaiter = me;
         try {
             while (true) {
                 if (closedError != null) {
@@ -314,13 +317,15 @@ final class FlowSender implements SendPath {
                 long window = PacingPolicy.spinWindowNs(gapNs, PacingPolicy.PARK_OVERSHOOT.estimateNs());
                 long park = PacingPolicy.parkNs(remaining, window);
                 if (park > 0) {
-                    PacingPolicy.parkAndLearn(this, park);
+                    PacingPolicy.parkAndLearn(this, Math.min(park, MAX_PARK_SLICE_NS));
                 } else {
                     Thread.onSpinWait();
                 }
             }
         } finally {
-            waiters.remove(me);
+            if (lastWaiter == me) {
+                lastWaiter = null;
+            }
         }
     }
 

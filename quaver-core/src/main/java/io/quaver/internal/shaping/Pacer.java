@@ -16,7 +16,8 @@ import java.util.concurrent.locks.LockSupport;
 /// by submission, so a flow's packets never overtake each other). The thread waits for the
 /// earliest deadline with a **hybrid wait**: it parks until a spin window before it
 /// ([PacingPolicy#spinWindowNs]: fitted to the host's measured wake-up latency, at most a tenth
-/// of the packet gap) and spins for the rest — unless that job's flow sends packets closer than
+/// of the packet gap — the job's flow's, or all flows' together when that is denser) and spins
+/// for the rest — unless the packets come closer than
 /// [PacingPolicy#MIN_SPIN_GAP_NS] (above ~2 k packets/s), where it only parks and then sends
 /// everything that became due in one batch (performance-anchors.md §3.2: spinning at those
 /// rates costs a whole core for little gain).
@@ -60,6 +61,14 @@ public final class Pacer {
     private final AtomicLong wakeUps = new AtomicLong();
     private int users; // guarded by this
     private volatile Thread thread; // written under this
+    /// While the pacer thread is about to park or parked: the time it will wake by itself
+    /// (`System.nanoTime()` clock); 0 while it runs. A submission wakes it only for an earlier
+    /// deadline, so a backlog of far deadlines costs no wake-ups (goal G14).
+    private volatile long parkedUntilNs;
+    /// Smoothed spacing of the jobs the pacer performs, all flows together (pacer thread
+    /// only): many slow flows make a dense schedule, which is batched rather than spun for.
+    private long aggregateGapNs = Long.MAX_VALUE;
+    private long lastFireNs;
 
     public Pacer(String threadName) {
         this.threadName = threadName;
@@ -102,7 +111,16 @@ public final class Pacer {
     /// Schedules `job` for `deadlineNs` (`System.nanoTime()` clock).
     public void submit(long deadlineNs, Job job) {
         inbox.add(new Entry(deadlineNs, seq.getAndIncrement(), job));
-        LockSupport.unpark(ensureRunning());
+        Thread t = thread;
+        if (t == null) {
+            LockSupport.unpark(ensureRunning());
+            return;
+        }
+        // Dekker-style with the loop: it publishes parkedUntilNs, then re-checks the inbox
+        long until = parkedUntilNs;
+        if (until != 0 && deadlineNs - until < 0) {
+            LockSupport.unpark(t);
+        }
     }
 
     /// Aborts every pending job of `owner` with `cause`, and returns once they are completed
@@ -118,7 +136,7 @@ public final class Pacer {
         }
         Abort a = new Abort(owner, cause, new CountDownLatch(1));
         inbox.add(a);
-        LockSupport.unpark(ensureRunning());
+        LockSupport.unpark(ensureRunning()); // always: an abort has no deadline
         try {
             if (!a.done().await(2, TimeUnit.SECONDS)) {
                 LOG.log(Level.WARNING, "pacer did not abort the jobs of " + owner + " within 2 s");
@@ -164,27 +182,53 @@ public final class Pacer {
                         return;
                     }
                 }
-                LockSupport.parkNanos(this, IDLE_PARK_NS);
+                parkUntil(System.nanoTime() + IDLE_PARK_NS, IDLE_PARK_NS, false);
                 continue;
             }
             long now = System.nanoTime();
             long remaining = head.deadlineNs() - now;
             if (remaining <= 0) {
                 wakeUps.incrementAndGet();
+                int batch = 0;
                 while ((head = heap.peek()) != null && head.deadlineNs() - now <= 0) {
                     heap.poll();
                     firedJobs.incrementAndGet();
                     fire(head.job());
+                    batch++;
                 }
+                if (lastFireNs != 0) {
+                    long gap = Math.min(1_000_000_000L, (now - lastFireNs) / batch);
+                    aggregateGapNs = aggregateGapNs == Long.MAX_VALUE ? gap : aggregateGapNs + (gap - aggregateGapNs) / 16;
+                }
+                lastFireNs = now;
                 continue;
             }
-            long window = PacingPolicy.spinWindowNs(head.job().gapNs(), PacingPolicy.PARK_OVERSHOOT.estimateNs());
+            long gap = Math.min(head.job().gapNs(), aggregateGapNs);
+            long window = PacingPolicy.spinWindowNs(gap, PacingPolicy.PARK_OVERSHOOT.estimateNs());
             long park = PacingPolicy.parkNs(remaining, window);
             if (park > 0) {
-                PacingPolicy.parkAndLearn(this, park);
+                parkUntil(now + park, park, true);
             } else {
                 Thread.onSpinWait();
             }
+        }
+    }
+
+    /// Parks for `parkNs` unless a job or command arrived meanwhile; submissions with an
+    /// earlier deadline than `untilNs` unpark it.
+    private void parkUntil(long untilNs, long parkNs, boolean learn) {
+        parkedUntilNs = untilNs == 0 ? 1 : untilNs;
+        try {
+            if (!inbox.isEmpty()) {
+                return; // something arrived after the last drain: handle it first
+            }
+            if (learn) {
+                PacingPolicy.parkAndLearn(this, parkNs);
+            } else {
+                LockSupport.parkNanos(this, parkNs);
+            }
+        } finally {
+            parkedUntilNs = 0;
         }
     }
 
