@@ -1,4 +1,4 @@
-package io.quaver.bench;
+package io.quaver.benchmarks;
 
 import io.quaver.internal.adaptive.DetectorConfig;
 import io.quaver.internal.adaptive.sim.DetectorReplay;

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs one benchmark program of module quaver-benchmarks with a JDK 25:
+#   scripts/bench.sh DetectorBenchmark [--seeds N] [--hours H]     (virtual time, G7-G9)
+#   scripts/bench.sh PathBenchmark [--quick] [--json FILE]          (netns + emulator, G1-G6, G16; root)
+#   scripts/bench.sh ShapingBenchmark [...]                          (pacers vs Guava, Bucket4j, tbf; G10-G14)
+#   scripts/bench.sh JmhMain [JMH options]                           (JMH: one pacing decision)
+# Each prints a table; see the program's --help for its JSON output.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/java-env.sh
+[ $# -ge 1 ] || { sed -n '2,7p' "$0"; exit 2; }
+name="$1"; shift
+MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" ./mvnw -B -q -pl quaver-benchmarks -am package -DskipTests
+cp="quaver-benchmarks/target/classes:quaver-benchmarks/target/lib/*"
+exec java --enable-native-access=ALL-UNNAMED -cp "$cp" "io.quaver.benchmarks.$name" "$@"
