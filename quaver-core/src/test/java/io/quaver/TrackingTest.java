@@ -151,6 +151,26 @@ class TrackingTest {
     }
 
     @Test
+    void estimatesAreSharedBetweenTrackingAndFlowsAndTheRouteCheckAllowsPriorityTagging() throws Exception {
+        QosSink sink = sink();
+        QosSubsystem qos = handle(sink.port(), Duration.ZERO);
+        qos.startTrackingClient(client(0));
+        var prober = Engine.embedded().tracking().prober(LOOPBACK, sink.port()).orElseThrow();
+        assertThat(eventually(() -> prober.estimates().bottleneckBps().isPresent()
+                && prober.prioritySupported() != null)).isTrue();
+        // a flow to the tracked client finds the estimates already there: no NO_DATA phase
+        QosFlow flow = qos.addFlow(connectedUdp(client(40_060)), null, TrafficType.VOICE, FlowMode.ADAPTIVE);
+        assertThat(flow.fundamentals(false).bottleneckBps()).isPresent();
+        assertThat(Engine.embedded().tracking().prober(LOOPBACK, sink.port())).containsSame(prober);
+        QosFlow other = qos.addFlow(connectedUdp(client(40_061)), null, TrafficType.VOICE, FlowMode.ADAPTIVE);
+        assertThat(other.fundamentals(false).bottleneckBps()).isEqualTo(flow.fundamentals(false).bottleneckBps());
+        // loopback passes the route check, so adaptive flows to the client may carry 802.1p
+        assertThat(prober.prioritySupported()).isTrue();
+        assertThat(eventually(() -> Engine.embedded().pathVerifiedForL2(flow.id()))).isTrue();
+        qos.stopTrackingClient(client(0));
+    }
+
+    @Test
     void trackingOutlivesAClosedHandleForTheGracePeriodOnly() throws Exception {
         QosSink sink = sink();
         QosSubsystem other = handle(sink.port(), Duration.ZERO);
@@ -166,6 +186,31 @@ class TrackingTest {
         b.close();
         assertThat(eventually(() -> Engine.embedded().tracking().trackedCount() == 0)).isTrue();
         assertError(() -> other.stopTrackingClient(client(0)), QosError.NOT_FOUND);
+    }
+
+    @Test
+    void aProbeSocketThatCannotBeOpenedIsAnIoDeviceError() throws Exception {
+        QosSink sink = sink();
+        QosSubsystem qos = handle(sink.port(), Duration.ZERO);
+        Engine.embedded().tracking().setSocketFactory(new io.quaver.internal.probe.ProbeSockets() {
+            @Override
+            public SocketChannel openControl(java.net.ProtocolFamily family) throws IOException {
+                throw new IOException("no sockets today");
+            }
+
+            @Override
+            public DatagramChannel openDatagram(java.net.ProtocolFamily family) throws IOException {
+                throw new IOException("no sockets today");
+            }
+        });
+        try {
+            assertError(() -> qos.startTrackingClient(client(0)), QosError.IO_DEVICE);
+            QosFlow flow = qos.addFlow(connectedUdp(client(40_050)), null, TrafficType.VOICE, FlowMode.ADAPTIVE);
+            assertError(() -> flow.fundamentals(false), QosError.IO_DEVICE);
+            flow.close();
+        } finally {
+            Engine.embedded().tracking().setSocketFactory(null);
+        }
     }
 
     @Test

@@ -159,8 +159,9 @@ public final class Engine {
             flows.put(flow.id, flow);
             owner.flows.add(flow.id);
             join(flow, state, dest);
-            if (mode == FlowMode.ADAPTIVE) {
-                tracking.flowAdded(flow.id, owner, dest);
+            if (mode == FlowMode.ADAPTIVE && tracking.flowAdded(flow.id, owner, dest)) {
+                flow.pathVerifiedForL2 = true; // the client's path already passed the route check
+                reapply(flow);
             }
             return flow.id;
         } finally {
@@ -532,6 +533,17 @@ public final class Engine {
             FlowState flow = flow(owner, flowId);
             Membership m = flow.members.isEmpty() ? null : flow.members.getFirst();
             return new FlowTarget(flow.mode, m == null ? null : m.destination, m == null ? null : m.socket.channel);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /// Whether a live flow may carry 802.1p tags (its path passed the route check); for tests.
+    public boolean pathVerifiedForL2(int flowId) {
+        lock.lock();
+        try {
+            FlowState flow = flows.get(flowId);
+            return flow != null && flow.pathVerifiedForL2;
         } finally {
             lock.unlock();
         }

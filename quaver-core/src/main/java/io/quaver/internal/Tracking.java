@@ -6,10 +6,10 @@ import io.quaver.QosError;
 import io.quaver.QosException;
 import io.quaver.internal.platform.TcpInfo;
 import io.quaver.internal.probe.ClientProber;
-import io.quaver.internal.probe.InterimPathModel;
 import io.quaver.internal.probe.OnLink;
 import io.quaver.internal.probe.PathEstimates;
-import io.quaver.internal.probe.PathModel;
+import io.quaver.internal.probe.PathStack;
+import io.quaver.internal.probe.ProbeSockets;
 import io.quaver.internal.probe.ProberConfig;
 
 import java.io.IOException;
@@ -44,6 +44,7 @@ import java.util.function.Supplier;
 /// * start: off-link while the policy forbids off-link experiments → 50; at the tracked-client
 ///   limit → 1450; idempotent per handle; succeeds once a sink answered the handshake, else
 ///   1232 (the handshake attempts are made within the call);
+/// * a probe socket that cannot be opened → 1117 (start; fundamentals of a UDP flow);
 /// * stop: by any handle; a client that is not tracked → 1168; flows are never touched (the
 ///   prober lives on while adaptive flows to the client exist);
 /// * a closed handle's clients stay tracked for its grace period, unless another handle
@@ -73,6 +74,8 @@ public final class Tracking {
         final boolean onLink;
         final boolean offLinkAllowed;
         ClientProber prober;
+        /// Why the prober could not be started (its socket could not be opened), if so.
+        String ioFailure;
         boolean tracked;
         final Set<EmbeddedSession> trackers = new LinkedHashSet<>();
         final Set<Integer> flows = new HashSet<>();
@@ -93,16 +96,24 @@ public final class Tracking {
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<Key, Entry> entries = new HashMap<>();
     private final Map<Integer, Key> flowKeys = new HashMap<>();
-    private volatile Supplier<PathModel> models = InterimPathModel::new;
+    private volatile Supplier<PathStack> stacks = PathStack::estimators;
+    private volatile ProbeSockets sockets = ProbeSockets.system();
     private int trackedCount;
 
     Tracking(Engine engine) {
         this.engine = engine;
     }
 
-    /// Replaces the path-model factory (for tests and for the estimation façade).
-    public void setModelFactory(Supplier<PathModel> factory) {
-        this.models = factory == null ? InterimPathModel::new : factory;
+    /// Replaces the factory of the probers' model and scheduler (`null` = the estimation
+    /// package's estimator and planner).
+    public void setStackFactory(Supplier<PathStack> factory) {
+        this.stacks = factory == null ? PathStack::estimators : factory;
+    }
+
+    /// Replaces the socket factory of probers started from now on (for tests: sockets in a
+    /// network namespace, or failing ones); `null` = the JVM's own namespace.
+    public void setSocketFactory(ProbeSockets factory) {
+        this.sockets = factory == null ? ProbeSockets.system() : factory;
     }
 
     /// Clients tracked now (for tests and metrics).
@@ -173,12 +184,20 @@ public final class Tracking {
             }
             ensureProber(e);
             prober = e.prober;
+            if (prober == null) {
+                String why = e.ioFailure;
+                if (e.unused()) {
+                    entries.remove(key);
+                }
+                throw Errors.of(QosError.IO_DEVICE, "cannot open a probe socket towards " + id.getHostAddress()
+                        + ": " + why);
+            }
         } finally {
             lock.unlock();
         }
         ClientProber.Status status;
         try {
-            status = prober == null ? ClientProber.Status.UNREACHABLE : prober.recheck(START_TIMEOUT);
+            status = prober.recheck(START_TIMEOUT);
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
             status = ClientProber.Status.UNREACHABLE;
@@ -291,7 +310,9 @@ public final class Tracking {
 
     /// An adaptive flow was created (engine lock held): its client's prober starts, or goes
     /// to continuous sampling. Never throws: a flow exists whatever the path state.
-    void flowAdded(int flowId, EmbeddedSession owner, InetSocketAddress destination) {
+    ///
+    /// @return whether the path already passed the route check (802.1p allowed)
+    boolean flowAdded(int flowId, EmbeddedSession owner, InetSocketAddress destination) {
         try {
             InetAddress id = normalise(destination.getAddress());
             Key key = new Key(id, owner.options().sinkPort());
@@ -302,7 +323,7 @@ public final class Tracking {
                     boolean onLink = OnLink.isOnLink(id);
                     boolean allowed = owner.options().offLinkExperiments();
                     if (!onLink && !allowed) {
-                        return; // experiments forbidden: fundamentals report 1260
+                        return false; // experiments forbidden: fundamentals report 1260
                     }
                     e = new Entry(key, onLink, allowed);
                     entries.put(key, e);
@@ -312,12 +333,15 @@ public final class Tracking {
                 ensureProber(e);
                 if (e.prober != null) {
                     e.prober.setActive(true);
+                    return e.onLink && Boolean.TRUE.equals(e.prober.prioritySupported());
                 }
+                return false;
             } finally {
                 lock.unlock();
             }
         } catch (RuntimeException ex) {
             LOG.log(System.Logger.Level.WARNING, "could not start probing for flow " + flowId, ex);
+            return false;
         }
     }
 
@@ -354,15 +378,18 @@ public final class Tracking {
             return;
         }
         InetSocketAddress sink = new InetSocketAddress(e.key.client(), e.key.sinkPort());
-        ProberConfig config = ProberConfig.of(sink, e.onLink, engine.platform());
+        ProberConfig config = ProberConfig.of(sink, e.onLink, engine.platform()).withSockets(sockets);
         try {
-            ClientProber p = ClientProber.start(config, models.get(), e.key.client().getHostAddress());
+            PathStack stack = stacks.get();
+            ClientProber p = ClientProber.start(config, stack.model(), stack.scheduler(), e.key.client().getHostAddress());
             Key key = e.key;
             p.onRouteCheck(supported -> engine.setPathVerified(key.client(), key.sinkPort(), supported));
             e.prober = p;
+            e.ioFailure = null;
         } catch (IOException ex) {
             LOG.log(System.Logger.Level.WARNING, "cannot open a probe socket towards " + e.key + ": " + ex);
             e.prober = null;
+            e.ioFailure = ex.toString();
         }
     }
 
@@ -388,11 +415,13 @@ public final class Tracking {
         boolean tcp = target.channel() instanceof SocketChannel;
         ClientProber prober;
         boolean forbidden;
+        String ioFailure;
         lock.lock();
         try {
             Key key = flowKeys.get(flowId);
             Entry e = key == null ? null : entries.get(key);
             prober = e == null ? null : e.prober;
+            ioFailure = e == null ? null : e.ioFailure;
             forbidden = key == null;
         } finally {
             lock.unlock();
@@ -404,6 +433,10 @@ public final class Tracking {
             throw Errors.of(QosError.ACCESS_DISABLED_BY_POLICY, "experiments towards the off-link destination "
                     + target.destination().getAddress().getHostAddress() + " are forbidden by policy"
                     + " (QosOptions.withOffLinkExperiments allows them)");
+        }
+        if (prober == null && ioFailure != null && !tcp) {
+            throw Errors.of(QosError.IO_DEVICE, "probing " + target.destination().getAddress().getHostAddress()
+                    + " failed: " + ioFailure);
         }
         if (prober == null || prober.status() == ClientProber.Status.UNREACHABLE) {
             if (tcp) {

@@ -1,5 +1,10 @@
 package io.quaver.internal.probe;
 
+import io.quaver.internal.probe.ProbeScheduler.Action;
+import io.quaver.internal.probe.ProbeScheduler.Idle;
+import io.quaver.internal.probe.ProbeScheduler.SendProbegap;
+import io.quaver.internal.probe.ProbeScheduler.SendTrain;
+import io.quaver.internal.probe.ProbeScheduler.TrainOutcome;
 import io.quaver.internal.qlpb.DecodeResult;
 import io.quaver.internal.qlpb.ProbeView;
 import io.quaver.internal.qlpb.QlpbCodec;
@@ -14,7 +19,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Inet4Address;
-import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
 import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
@@ -26,37 +30,38 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /// The [MS-QLPB] initiator for one client: control connections, packet-pair trains,
-/// probegap sampling and the route check, feeding a [PathModel].
+/// probegap sampling and the route check, feeding a [PathModel] and driven by a
+/// [ProbeScheduler] (which decides what is sent when: fast first measurement, continuous
+/// sampling while an adaptive flow is active, low-rate upkeep).
 ///
 /// ## Threads (all named `quaver-prober-<client>-…`)
-/// * `ctl` (virtual): the control loop. Opens a TCP connection per experiment (handshake
-///   timeout 250 ms, qwave.md §8.5), hands the train to `tx`, reads the summary, decides
-///   when the next experiment is due, and runs the route check;
-/// * `tx` (platform): the timing-critical sender. Sends pre-built packet-pair trains
-///   back-to-back and probegap probes on schedule, waiting with a hybrid park-then-spin
-///   (park until ~100 µs before the deadline, then spin), with bounded catch-up;
+/// * `tx` (platform): the timing-critical sender. Asks the scheduler for the next action and
+///   carries it out: probegap probes on time, waiting with a hybrid park-then-spin (park until
+///   ~100 µs before the deadline, then spin); pre-built packet-pair trains back-to-back;
+/// * `ctl` (virtual): the control connections. For each train it opens a TCP connection to
+///   the sink and completes the handshake (250 ms, qwave.md §8.5; two attempts), builds the
+///   train with the connection's port, and waits for the Packet Pair Summary; it also runs
+///   the route check after the first successful train and every 5 minutes;
 /// * `rx` (platform): blocks on the probe socket and timestamps each reflected probegap
 ///   right after the receive returns.
 ///
-/// ## Load
-/// * a *fast* phase after start, after a fresh request, and whenever an adaptive flow
-///   appears: one train at once, then probegap every 1 ms for [#FAST_PHASE_NS];
-/// * *active* (an adaptive flow to this client is open): probegap every 1 ms (qWAVE's
-///   cadence), a train every ≥ 5 s within 2 % of the capacity;
-/// * *upkeep* (tracking only): probegap within 0.3 % and trains within 0.6 % of the estimated
-///   capacity (≤ 1 % together, goal G6), at most one train per 10 s and at least one per 120 s.
-///
-/// When no sink answers the handshake the prober is *unreachable* and retries with a
-/// back-off (1 s doubling to 30 s) for as long as it is open.
+/// When no sink answers the handshake the prober is *unreachable*; the scheduler's retries
+/// (with back-off) go on for as long as the prober is open, and a reachable sink makes it
+/// reachable again.
 public final class ClientProber implements Closeable {
     private static final System.Logger LOG = System.getLogger("io.quaver.prober");
 
@@ -78,30 +83,19 @@ public final class ClientProber implements Closeable {
     public static final int HANDSHAKE_ATTEMPTS = 2;
     /// [MS-QLPB]: a packet-pair session ends 1.5 s after it starts.
     public static final long PACKET_PAIR_SESSION_NS = 1_500_000_000L;
-    /// [MS-QLPB]: at most 3 trains per packet-pair session, ≥ 20 ms apart.
-    public static final int TRAIN_ATTEMPTS = 3;
     /// [MS-QLPB]: route-check session length.
     public static final long ROUTE_CHECK_SESSION_NS = 400_000_000L;
-    /// [MS-QLPB]: the probegap cadence.
-    public static final long PROBEGAP_FAST_INTERVAL_NS = 1_000_000L;
-    /// How long probegap runs at 1 ms after a train in the fast phase.
-    public static final long FAST_PHASE_NS = 400_000_000L;
-    /// Probes in a full packet-pair train (the first try; 72 KB at 1500 bytes).
-    public static final int TRAIN_PROBES = 48;
-    /// Fewest probes in a train: a train that never completes (a shallow bottleneck queue
-    /// dropped its tail; the sink needs every probe) is halved down to this.
-    public static final int MIN_TRAIN_PROBES = 8;
-    /// Size of a train probe at the IP level (a full 1500-byte packet).
-    public static final int TRAIN_PROBE_IP_BYTES = 1500;
-    /// UDP payload of a probegap probe (the 32-byte header, no payload).
+    /// How often the route check is repeated.
+    public static final long ROUTE_CHECK_INTERVAL_NS = 300_000_000_000L;
+    /// UDP payload of a bare probegap probe (the 32-byte header).
     static final int PROBEGAP_BYTES = QlpbCodec.PROBEGAP_HEADER_BYTES;
     private static final long SPIN_NS = 100_000;
     private static final int RING = 4096;
-    private static final long RETRY_MIN_NS = 1_000_000_000L;
-    private static final long RETRY_MAX_NS = 30_000_000_000L;
+    private static final byte[] EMPTY = new byte[0];
 
     private final ProberConfig config;
     private final PathModel model;
+    private final ProbeScheduler scheduler;
     private final String name;
     private final int ipOverheadBytes;
     private final ProtocolFamily family;
@@ -112,62 +106,65 @@ public final class ClientProber implements Closeable {
     // --- guarded by lock
     private Status status = Status.CONNECTING;
     private boolean active;
-    private long freshRequestNs = Long.MIN_VALUE;
-    private long fastUntilNs = Long.MIN_VALUE;
-    private long lastTrainNs = Long.MIN_VALUE;
     private long routeCheckDueNs;
     private Boolean prioritySupported;
     private long firstEstimateNs = Long.MIN_VALUE;
-    private int handshakeFailures;
-    private boolean probegapOn;
-    private long quietUntilNs;
+    private long lastHandshakeOutcomeNs = Long.MIN_VALUE;
+    private int freshWaiters;
     // ---
 
     private final DatagramChannel udp;
     private final AtomicLong probeBytesSent = new AtomicLong();
     private final AtomicLong probeBytesReceived = new AtomicLong();
     private final AtomicLong probegapSeq = new AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLongArray ringSeq = new java.util.concurrent.atomic.AtomicLongArray(RING);
+    private final AtomicLongArray ringSeq = new AtomicLongArray(RING);
     private final long[] ringSendNs = new long[RING];
-    private volatile TrainJob pendingTrain;
+    /// Trains the sender hands to the control thread (a rendezvous: one at a time).
+    private final SynchronousQueue<TrainJob> trainRequests = new SynchronousQueue<>();
+    private volatile boolean wake;
     private volatile boolean closed;
     private volatile Consumer<Boolean> routeCheckListener = b -> { };
+    private volatile ProbeObserver observer = new ProbeObserver() { };
     private final Thread ctl;
     private final Thread tx;
     private final Thread rx;
     private final List<Closeable> openedByControl = new ArrayList<>();
+    /// Next packet-pair sequence number (control thread only; never 0).
     private long trainSeq = 1;
-    /// Probes in the next train (control thread only).
-    private int trainProbes = TRAIN_PROBES;
+    private QlpbStreamDecoder pendingDecoder;
 
-    private ClientProber(ProberConfig config, PathModel model, String name) throws IOException {
+    private ClientProber(ProberConfig config, PathModel model, ProbeScheduler scheduler, String name)
+            throws IOException {
         this.config = config;
         this.model = model;
         this.name = name;
         boolean v4 = config.probeTarget().getAddress() instanceof Inet4Address;
         this.family = v4 ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6;
         this.ipOverheadBytes = v4 ? 28 : 48;
+        this.scheduler = scheduler != null ? scheduler : new InterimScheduler(PROBEGAP_BYTES + ipOverheadBytes);
         this.udp = openProbeSocket();
         this.tx = Thread.ofPlatform().daemon(true).name("quaver-prober-" + name + "-tx").unstarted(this::runTx);
         this.rx = Thread.ofPlatform().daemon(true).name("quaver-prober-" + name + "-rx").unstarted(this::runRx);
         this.ctl = Thread.ofVirtual().name("quaver-prober-" + name + "-ctl").unstarted(this::runControl);
     }
 
-    /// Opens the probe socket and starts the prober; the first experiment begins at once.
+    /// Opens the probe socket and starts the prober with the [InterimScheduler]; the first
+    /// experiment begins at once.
     ///
     /// @param name a short name for the threads (e.g. the client's address)
     /// @throws IOException if the probe socket cannot be opened
     public static ClientProber start(ProberConfig config, PathModel model, String name) throws IOException {
-        ClientProber p = new ClientProber(config, model, name);
-        p.lock.lock();
-        try {
-            p.fastUntilNs = p.startNs + FAST_PHASE_NS;
-        } finally {
-            p.lock.unlock();
-        }
+        return start(config, model, null, name);
+    }
+
+    /// As [#start(ProberConfig, PathModel, String)] with the given scheduler (`null` = the
+    /// interim one).
+    public static ClientProber start(ProberConfig config, PathModel model, ProbeScheduler scheduler, String name)
+            throws IOException {
+        ClientProber p = new ClientProber(config, model, scheduler, name);
         p.rx.start();
-        p.tx.start();
         p.ctl.start();
+        p.tx.start();
         return p;
     }
 
@@ -229,26 +226,20 @@ public final class ClientProber implements Closeable {
     }
 
     /// Asks an unreachable prober to try the handshake again now, and waits for the outcome of
-    /// a handshake begun after this call (or the timeout). Returns the status then.
+    /// a handshake that ended after this call (or the timeout). Returns the status then.
     public Status recheck(Duration timeout) throws InterruptedException {
         long t0 = System.nanoTime();
         long deadline = t0 + timeout.toNanos();
         lock.lock();
         try {
-            if (status == Status.CONNECTING) {
-                lock.unlock();
-                try {
-                    return awaitFirstHandshake(timeout);
-                } finally {
-                    lock.lock();
-                }
-            }
-            if (status != Status.UNREACHABLE) {
+            if (status == Status.REACHABLE || status == Status.CLOSED) {
                 return status;
             }
-            freshRequestNs = t0;
-            changed.signalAll();
-            while (!handshakeAfter(t0) && status != Status.CLOSED) {
+            if (status == Status.UNREACHABLE) {
+                scheduler.requestFresh(t0);
+                wakeSender();
+            }
+            while (status == Status.CONNECTING || (status == Status.UNREACHABLE && !handshakeAfter(t0))) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     break;
@@ -261,21 +252,20 @@ public final class ClientProber implements Closeable {
         }
     }
 
-    /// Whether an adaptive flow to this client is open: probegap runs continuously at 1 ms.
-    /// Turning it on starts a fast phase (one train at once).
+    private boolean handshakeAfter(long t0) {
+        return lastHandshakeOutcomeNs != Long.MIN_VALUE && lastHandshakeOutcomeNs - t0 >= 0;
+    }
+
+    /// Whether an adaptive flow to this client is open: the scheduler then samples
+    /// continuously (and starts a fast measurement when a flow appears).
     public void setActive(boolean on) {
         lock.lock();
         try {
-            if (on && !active) {
-                fastUntilNs = System.nanoTime() + FAST_PHASE_NS;
-                lastTrainNs = Long.MIN_VALUE; // a fresh train at once
-            }
             active = on;
-            changed.signalAll();
         } finally {
             lock.unlock();
         }
-        LockSupport.unpark(tx);
+        wakeSender();
     }
 
     /// The current estimates.
@@ -288,8 +278,8 @@ public final class ClientProber implements Closeable {
         }
     }
 
-    /// Asks for a fresh measurement (a train and a probegap burst) and waits for estimates
-    /// whose every value was sampled after this call.
+    /// Asks for a fresh measurement and waits for estimates whose every value was sampled
+    /// after this call.
     ///
     /// @return the fresh estimates, or `null` if none could be had within the timeout or the
     ///         sink does not answer
@@ -298,29 +288,28 @@ public final class ClientProber implements Closeable {
         long deadline = t0 + timeout.toNanos();
         lock.lock();
         try {
-            freshRequestNs = t0;
-            fastUntilNs = Math.max(fastUntilNs, t0 + FAST_PHASE_NS);
-            changed.signalAll();
-            while (true) {
-                PathEstimates e = model.estimates(System.nanoTime());
-                if (e.allNewerThan(t0)) {
-                    return e;
+            scheduler.requestFresh(t0);
+            wakeSender();
+            freshWaiters++;
+            try {
+                while (true) {
+                    PathEstimates e = model.estimates(System.nanoTime());
+                    if (e.allNewerThan(t0)) {
+                        return e;
+                    }
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0 || status == Status.CLOSED
+                            || (status == Status.UNREACHABLE && handshakeAfter(t0))) {
+                        return null;
+                    }
+                    changed.awaitNanos(left);
                 }
-                long left = deadline - System.nanoTime();
-                if (left <= 0 || status == Status.CLOSED || (status == Status.UNREACHABLE && handshakeAfter(t0))) {
-                    return null;
-                }
-                changed.awaitNanos(Math.min(left, 20_000_000L));
+            } finally {
+                freshWaiters--;
             }
         } finally {
             lock.unlock();
         }
-    }
-
-    private long lastHandshakeOutcomeNs = Long.MIN_VALUE;
-
-    private boolean handshakeAfter(long t0) {
-        return lastHandshakeOutcomeNs != Long.MIN_VALUE && lastHandshakeOutcomeNs - t0 >= 0;
     }
 
     /// The route check's answer: `TRUE` = priority (802.1p) is safe on the path, `FALSE` =
@@ -337,6 +326,11 @@ public final class ClientProber implements Closeable {
     /// Called (on the control thread) with each route-check result.
     public void onRouteCheck(Consumer<Boolean> listener) {
         routeCheckListener = listener == null ? b -> { } : listener;
+    }
+
+    /// Sets the observer of samples and estimates (`null` = none).
+    public void setObserver(ProbeObserver o) {
+        observer = o == null ? new ProbeObserver() { } : o;
     }
 
     /// Probe bytes sent so far at the IP level (trains, probegap, route check), UDP only.
@@ -385,8 +379,8 @@ public final class ClientProber implements Closeable {
             }
         }
         ctl.interrupt();
-        LockSupport.unpark(tx);
-        for (Thread t : new Thread[] {ctl, tx, rx}) {
+        wakeSender();
+        for (Thread t : new Thread[] {tx, ctl, rx}) {
             join(t);
         }
     }
@@ -417,25 +411,163 @@ public final class ClientProber implements Closeable {
         return "ClientProber[" + name + ", " + status() + "]";
     }
 
-    // ------------------------------------------------------------------ control loop
+    private void wakeSender() {
+        wake = true;
+        LockSupport.unpark(tx);
+    }
 
-    private void runControl() {
-        long retryNs = RETRY_MIN_NS;
+    // ------------------------------------------------------------------ sender
+
+    /// A train on its way: asked for by the sender, made ready (handshake, datagrams) by the
+    /// control thread, sent by the sender.
+    private static final class TrainJob {
+        final SendTrain spec;
+        final CompletableFuture<ByteBuffer[]> ready = new CompletableFuture<>();
+        final CompletableFuture<Long> sent = new CompletableFuture<>();
+        /// Send time of each probe (written by the sender before [#sent] completes).
+        final long[] sendNs;
+
+        TrainJob(SendTrain spec) {
+            this.spec = spec;
+            this.sendNs = new long[spec.count()];
+        }
+    }
+
+    private void runTx() {
+        ByteBuffer probe = ByteBuffer.allocateDirect(QlpbCodec.MAX_DATAGRAM_BYTES);
         try {
             while (!closed) {
-                boolean ok = packetPairSession();
-                if (closed) {
-                    return;
+                Action action;
+                boolean reachable;
+                lock.lock();
+                try {
+                    long now = System.nanoTime();
+                    action = scheduler.next(now, active, model.estimates(now));
+                    reachable = status == Status.REACHABLE;
+                } finally {
+                    lock.unlock();
                 }
-                if (ok) {
-                    retryNs = RETRY_MIN_NS;
-                    if (config.routeCheck() && needsRouteCheck()) {
-                        routeCheckSession();
+                switch (action) {
+                    case Idle idle -> waitUntil(idle.untilNs());
+                    case SendProbegap p -> {
+                        if (reachable) {
+                            sendProbegap(probe, p.probeIpBytes());
+                        } else {
+                            waitUntil(System.nanoTime() + 50_000_000L); // no sink: nothing to sample
+                        }
                     }
-                    waitForNextTrain();
-                } else {
-                    waitNs(retryNs);
-                    retryNs = Math.min(retryNs * 2, RETRY_MAX_NS);
+                    case SendTrain t -> runTrain(t);
+                }
+            }
+        } catch (InterruptedException e) {
+            // closing
+        } catch (RuntimeException | Error e) {
+            if (!closed) {
+                LOG.log(System.Logger.Level.WARNING, "prober " + name + " sender failed", e);
+            }
+        }
+    }
+
+    /// Parks until ~[#SPIN_NS] before the deadline, then spins; returns early when woken.
+    private void waitUntil(long deadlineNs) {
+        while (!closed) {
+            if (wake) {
+                wake = false;
+                return;
+            }
+            long left = deadlineNs - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            if (left > SPIN_NS) {
+                LockSupport.parkNanos(left - SPIN_NS);
+            } else {
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    private void sendProbegap(ByteBuffer probe, int probeIpBytes) {
+        int payload = Math.max(0, probeIpBytes - ipOverheadBytes - PROBEGAP_BYTES);
+        long seq = probegapSeq.getAndIncrement() & 0xFFFF_FFFFL;
+        long now = System.nanoTime();
+        probe.clear();
+        QlpbCodec.encode(new QlpbMessage.ProbegapProbe(seq, now / 100, 0, 0,
+                payload == 0 ? EMPTY : new byte[payload]), probe);
+        probe.flip();
+        int slot = (int) (seq % RING);
+        ringSendNs[slot] = System.nanoTime();
+        ringSeq.set(slot, seq); // publishes the send time to the receiver
+        try {
+            int n = probe.remaining();
+            udp.write(probe);
+            probeBytesSent.addAndGet(n + ipOverheadBytes);
+        } catch (IOException e) {
+            // ICMP unreachable surfaces as PortUnreachableException: the sink went away
+            LOG.log(System.Logger.Level.TRACE, () -> "probegap send failed: " + e);
+        }
+    }
+
+    /// Hands the train to the control thread, waits until it is ready (handshake done), sends
+    /// it back-to-back.
+    private void runTrain(SendTrain spec) throws InterruptedException {
+        TrainJob job = new TrainJob(spec);
+        if (!trainRequests.offer(job, 1, TimeUnit.SECONDS)) {
+            trainDone(TrainOutcome.LOST); // the control thread is busy (a route check): again later
+            return;
+        }
+        ByteBuffer[] datagrams;
+        try {
+            datagrams = job.ready.get(2 * HANDSHAKE_ATTEMPTS * HANDSHAKE_TIMEOUT_NS + 1_000_000_000L,
+                    TimeUnit.NANOSECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            job.sent.complete(-1L);
+            return; // the control thread reports the result
+        }
+        try {
+            for (int i = 0; i < datagrams.length; i++) {
+                ByteBuffer b = datagrams[i];
+                int n = b.remaining();
+                job.sendNs[i] = System.nanoTime();
+                udp.write(b);
+                probeBytesSent.addAndGet(n + ipOverheadBytes);
+            }
+            long now = System.nanoTime();
+            lock.lock();
+            try {
+                scheduler.onTrainSent(now, spec);
+            } finally {
+                lock.unlock();
+            }
+            job.sent.complete(now);
+        } catch (IOException e) {
+            job.sent.complete(-1L);
+        }
+    }
+
+    /// Reports a train's outcome to the scheduler and wakes the sender.
+    private void trainDone(TrainOutcome outcome) {
+        lock.lock();
+        try {
+            scheduler.onTrainResult(System.nanoTime(), outcome);
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        wakeSender();
+    }
+
+    // ------------------------------------------------------------------ control
+
+    private void runControl() {
+        try {
+            while (!closed) {
+                TrainJob job = trainRequests.poll(1, TimeUnit.SECONDS);
+                if (job != null) {
+                    trainDone(packetPair(job));
+                }
+                if (!closed && config.routeCheck() && routeCheckDue()) {
+                    routeCheckSession();
                 }
             }
         } catch (InterruptedException e) {
@@ -447,65 +579,112 @@ public final class ClientProber implements Closeable {
         }
     }
 
-    private boolean needsRouteCheck() {
+    private boolean routeCheckDue() {
         lock.lock();
         try {
-            return System.nanoTime() - routeCheckDueNs >= 0;
+            return status == Status.REACHABLE && prioritySupportedOrDue();
         } finally {
             lock.unlock();
         }
     }
 
-    /// Waits until the next train is due: the planned interval, a fresh request, a new
-    /// adaptive flow, or close.
-    private void waitForNextTrain() throws InterruptedException {
-        lock.lock();
+    private boolean prioritySupportedOrDue() {
+        return routeCheckDueNs == 0 || System.nanoTime() - routeCheckDueNs >= 0;
+    }
+
+    /// One packet-pair session for one train: handshake, train, summary.
+    ///
+    /// @return what became of the train
+    private TrainOutcome packetPair(TrainJob job) throws InterruptedException {
+        SocketChannel ch = handshake(new QlpbMessage.PacketPairHandshake());
+        if (ch == null) {
+            job.ready.completeExceptionally(new IOException("no sink answered"));
+            return TrainOutcome.NO_SINK;
+        }
+        QlpbStreamDecoder decoder = pendingDecoder;
+        long end = System.nanoTime() + PACKET_PAIR_SESSION_NS;
         try {
-            while (!closed) {
-                long now = System.nanoTime();
-                if (freshRequestNs != Long.MIN_VALUE && freshRequestNs - lastTrainNs >= 0) {
-                    return;
-                }
-                if (lastTrainNs == Long.MIN_VALUE) {
-                    return;
-                }
-                long due = lastTrainNs + trainIntervalNs();
-                if (now - due >= 0) {
-                    return;
-                }
-                changed.awaitNanos(Math.min(due - now, 1_000_000_000L));
+            long seq = trainSeq;
+            int count = job.spec.count();
+            trainSeq = (trainSeq + count) & 0xFFFF_FFFFL;
+            if (trainSeq < count) {
+                trainSeq = 1; // wrapped: keep the numbers increasing within a train, never 0
             }
+            job.ready.complete(buildTrain(ch.socket().getLocalPort(), seq, job.spec));
+            long sentNs;
+            try {
+                sentNs = job.sent.get(2, TimeUnit.SECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                return TrainOutcome.LOST;
+            }
+            if (sentNs < 0) {
+                return TrainOutcome.LOST;
+            }
+            PathEstimates known = estimates();
+            long rtt = known.rttUs().orElse(10_000) * 1000;
+            long bits = job.spec.bytes() * 8;
+            long drain = known.bottleneckBps().isPresent()
+                    ? bits * 1_000_000_000L / Math.max(1, known.bottleneckBps().getAsLong()) : 300_000_000L;
+            long wait = Math.min(end, System.nanoTime() + 250_000_000L + 2 * rtt + Math.min(drain, 1_000_000_000L));
+            QlpbMessage m;
+            while ((m = read(ch, decoder, wait)) != null) {
+                if (m instanceof PacketPairSummary s && s.sequence() == seq) {
+                    onSummary(s, job.spec.probeIpBytes(), job.sendNs);
+                    return TrainOutcome.SUMMARY;
+                }
+            }
+            return TrainOutcome.LOST;
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "prober " + name + ": packet-pair session failed: " + e);
+            return TrainOutcome.LOST;
         } finally {
-            lock.unlock();
+            untrackAndClose(ch);
         }
     }
 
-    private void waitNs(long ns) throws InterruptedException {
-        long deadline = System.nanoTime() + ns;
+    private void onSummary(PacketPairSummary s, int probeIpBytes, long[] sendNs) {
+        long now = System.nanoTime();
+        PathEstimates after;
         lock.lock();
         try {
-            while (!closed) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0 || (freshRequestNs != Long.MIN_VALUE && freshRequestNs - lastHandshakeOutcomeNs > 0)) {
-                    return;
-                }
-                changed.awaitNanos(left);
-            }
+            model.onTrain(now, probeIpBytes, s.timestampDeltas100ns(), s.interfaceSpeedBps(), sendNs);
+            noteEstimates(now);
+            changed.signalAll();
+            after = model.estimates(now);
         } finally {
             lock.unlock();
         }
+        try {
+            observer.onEstimates(now, after);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "probe observer failed", e);
+        }
     }
 
-    /// Interval between trains for the current load (lock held).
-    private long trainIntervalNs() {
-        PathEstimates e = model.estimates(System.nanoTime());
-        long trainBits = (long) TRAIN_PROBES * TRAIN_PROBE_IP_BYTES * 8;
-        long capacity = e.bottleneckBps().orElse(0);
-        if (capacity <= 0) {
-            return 1_000_000_000L;
+    /// Records the first moment all three values existed (lock held).
+    private void noteEstimates(long now) {
+        if (firstEstimateNs == Long.MIN_VALUE) {
+            PathEstimates e = model.estimates(now);
+            if (e.bottleneckBps().isPresent() && e.availableBps().isPresent() && e.rttUs().isPresent()) {
+                firstEstimateNs = now;
+            }
         }
-        return active ? ProbeBudget.activeTrainIntervalNs(trainBits, capacity)
-                : ProbeBudget.upkeepTrainIntervalNs(trainBits, capacity);
+    }
+
+    private ByteBuffer[] buildTrain(int initiatorPort, long firstSeq, SendTrain spec) {
+        int messageBytes = Math.max(QlpbCodec.PROBE_HEADER_BYTES, spec.probeIpBytes() - ipOverheadBytes);
+        int payload = messageBytes - QlpbCodec.PROBE_HEADER_BYTES;
+        ByteBuffer[] train = new ByteBuffer[spec.count()];
+        byte[] random = new byte[payload];
+        ThreadLocalRandom.current().nextBytes(random); // [MS-QLPB]: random payload
+        for (int i = 0; i < spec.count(); i++) {
+            ByteBuffer b = ByteBuffer.allocateDirect(messageBytes);
+            QlpbCodec.encode(new QlpbMessage.PacketPairProbe(initiatorPort, spec.count(),
+                    (firstSeq + i) & 0xFFFF_FFFFL, i == 0, payload), b);
+            b.put(QlpbCodec.PROBE_HEADER_BYTES, random);
+            train[i] = b.flip();
+        }
+        return train;
     }
 
     /// Opens a control connection and completes the handshake.
@@ -542,8 +721,6 @@ public final class ClientProber implements Closeable {
         return null;
     }
 
-    private QlpbStreamDecoder pendingDecoder;
-
     private void handshakeOutcome(boolean ok) {
         lock.lock();
         try {
@@ -551,20 +728,12 @@ public final class ClientProber implements Closeable {
                 return;
             }
             lastHandshakeOutcomeNs = System.nanoTime();
-            if (ok) {
-                handshakeFailures = 0;
-                status = Status.REACHABLE;
-                probegapOn = true;
-            } else {
-                handshakeFailures++;
-                status = Status.UNREACHABLE;
-                probegapOn = false;
-            }
+            status = ok ? Status.REACHABLE : Status.UNREACHABLE;
             changed.signalAll();
         } finally {
             lock.unlock();
         }
-        LockSupport.unpark(tx);
+        wakeSender();
     }
 
     /// Reads the next message from the control connection until `deadlineNs`.
@@ -597,107 +766,6 @@ public final class ClientProber implements Closeable {
             }
             decoder.feed(chunk, 0, n);
         }
-    }
-
-    /// One packet-pair session: handshake, up to three trains, their summaries.
-    ///
-    /// @return whether the sink answered the handshake
-    private boolean packetPairSession() throws InterruptedException {
-        SocketChannel ch = handshake(new QlpbMessage.PacketPairHandshake());
-        if (ch == null) {
-            return false;
-        }
-        QlpbStreamDecoder decoder = pendingDecoder;
-        long sessionStart = System.nanoTime();
-        long end = sessionStart + PACKET_PAIR_SESSION_NS;
-        int initiatorPort = ch.socket().getLocalPort();
-        try {
-            for (int attempt = 0; attempt < TRAIN_ATTEMPTS && !closed; attempt++) {
-                long seq = trainSeq;
-                trainSeq = (trainSeq + trainProbes) & 0xFFFF_FFFFL;
-                if (trainSeq < trainProbes) {
-                    trainSeq = 1;
-                }
-                TrainJob job = new TrainJob(buildTrain(initiatorPort, seq, trainProbes));
-                lock.lock();
-                try {
-                    lastTrainNs = System.nanoTime();
-                } finally {
-                    lock.unlock();
-                }
-                pendingTrain = job;
-                LockSupport.unpark(tx);
-                long sentNs = job.awaitSent();
-                if (sentNs < 0) {
-                    return true; // closing or the send failed: try again later
-                }
-                PathEstimates known = estimates();
-                long rtt = known.rttUs().orElse(10_000) * 1000;
-                long trainBits = (long) job.datagrams.length * TRAIN_PROBE_IP_BYTES * 8;
-                long drain = known.bottleneckBps().isPresent()
-                        ? trainBits * 1_000_000_000L / Math.max(1, known.bottleneckBps().getAsLong())
-                        : 300_000_000L;
-                long wait = Math.min(end, System.nanoTime() + 250_000_000L + 2 * rtt + Math.min(drain, 1_000_000_000L));
-                QlpbMessage m;
-                while ((m = read(ch, decoder, wait)) != null) {
-                    if (m instanceof PacketPairSummary s && s.sequence() == seq) {
-                        onSummary(s);
-                        return true;
-                    }
-                }
-                trainProbes = Math.max(MIN_TRAIN_PROBES, trainProbes / 2); // lost: try a shorter one
-                if (System.nanoTime() - end >= 0) {
-                    break;
-                }
-                Thread.sleep(20);
-            }
-            return true; // the sink answered; the trains did not come through this time
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "prober " + name + ": packet-pair session failed: " + e);
-            return true;
-        } finally {
-            untrackAndClose(ch);
-        }
-    }
-
-    private void onSummary(PacketPairSummary s) {
-        long now = System.nanoTime();
-        lock.lock();
-        try {
-            model.onTrain(now, TRAIN_PROBE_IP_BYTES, s.timestampDeltas100ns(), s.interfaceSpeedBps());
-            fastUntilNs = Math.max(fastUntilNs, now + FAST_PHASE_NS);
-            noteEstimates(now);
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
-        LockSupport.unpark(tx);
-    }
-
-    /// Records the first moment all three values existed (lock held).
-    private void noteEstimates(long now) {
-        if (firstEstimateNs == Long.MIN_VALUE) {
-            PathEstimates e = model.estimates(now);
-            if (e.bottleneckBps().isPresent() && e.availableBps().isPresent() && e.rttUs().isPresent()) {
-                firstEstimateNs = now;
-            }
-        }
-    }
-
-    private ByteBuffer[] buildTrain(int initiatorPort, long firstSeq, int probes) {
-        int messageBytes = TRAIN_PROBE_IP_BYTES - ipOverheadBytes;
-        int payload = messageBytes - QlpbCodec.PROBE_HEADER_BYTES;
-        ByteBuffer[] train = new ByteBuffer[probes];
-        byte[] random = new byte[payload];
-        ThreadLocalRandom.current().nextBytes(random);
-        for (int i = 0; i < probes; i++) {
-            ByteBuffer b = ByteBuffer.allocateDirect(messageBytes);
-            QlpbCodec.encode(new QlpbMessage.PacketPairProbe(initiatorPort, probes,
-                    (firstSeq + i) & 0xFFFF_FFFFL, i == 0, payload), b);
-            b.put(QlpbCodec.PROBE_HEADER_BYTES, random);
-            train[i] = b.flip();
-        }
-        return train;
     }
 
     /// The route check: five-probe trains over a priority and a best-effort socket.
@@ -758,7 +826,7 @@ public final class ClientProber implements Closeable {
         } finally {
             lock.unlock();
         }
-        scheduleRouteCheck(300_000_000_000L);
+        scheduleRouteCheck(ROUTE_CHECK_INTERVAL_NS);
         try {
             routeCheckListener.accept(supported);
         } catch (RuntimeException e) {
@@ -809,158 +877,6 @@ public final class ClientProber implements Closeable {
         closeQuietly(c);
     }
 
-    // ------------------------------------------------------------------ sender
-
-    /// A pre-built train handed to the sender thread.
-    private static final class TrainJob {
-        final ByteBuffer[] datagrams;
-        private final java.util.concurrent.CompletableFuture<Long> sent = new java.util.concurrent.CompletableFuture<>();
-
-        TrainJob(ByteBuffer[] datagrams) {
-            this.datagrams = datagrams;
-        }
-
-        long awaitSent() throws InterruptedException {
-            try {
-                return sent.get(2, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                return -1;
-            }
-        }
-    }
-
-    private void runTx() {
-        long next = System.nanoTime();
-        ByteBuffer probe = ByteBuffer.allocateDirect(PROBEGAP_BYTES);
-        try {
-            while (!closed) {
-                TrainJob job = pendingTrain;
-                if (job != null) {
-                    pendingTrain = null;
-                    sendTrain(job);
-                    continue;
-                }
-                long interval = probegapIntervalNs();
-                if (interval <= 0) {
-                    LockSupport.parkNanos(100_000_000L);
-                    next = System.nanoTime();
-                    continue;
-                }
-                long now = System.nanoTime();
-                long quiet = quietUntil();
-                if (quiet - next > 0) {
-                    next = quiet;
-                }
-                if (next - now > interval) {
-                    next = now + interval; // the interval shrank
-                }
-                if (!waitUntil(next)) {
-                    continue; // woken for a train or a change
-                }
-                long seq = probegapSeq.getAndIncrement() & 0xFFFF_FFFFL;
-                probe.clear();
-                long actual = System.nanoTime();
-                QlpbCodec.encode(new QlpbMessage.ProbegapProbe(seq, next / 100, 0, 0, EMPTY), probe);
-                probe.flip();
-                int slot = (int) (seq % RING);
-                ringSendNs[slot] = actual;
-                ringSeq.set(slot, seq); // publishes the send time to the receiver
-                try {
-                    udp.write(probe);
-                    probeBytesSent.addAndGet(PROBEGAP_BYTES + ipOverheadBytes);
-                } catch (ClosedChannelException e) {
-                    return;
-                } catch (IOException e) {
-                    // ICMP unreachable surfaced as PortUnreachableException: the sink went away
-                    LOG.log(System.Logger.Level.TRACE, () -> "probegap send failed: " + e);
-                }
-                next += interval;
-                long late = System.nanoTime() - next;
-                if (late > 4 * interval) {
-                    next = System.nanoTime() + interval; // bounded catch-up: no bursts after a stall
-                }
-            }
-        } catch (RuntimeException | Error e) {
-            if (!closed) {
-                LOG.log(System.Logger.Level.WARNING, "prober " + name + " sender failed", e);
-            }
-        }
-    }
-
-    private static final byte[] EMPTY = new byte[0];
-
-    private long quietUntil() {
-        lock.lock();
-        try {
-            return quietUntilNs;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /// Parks until ~[#SPIN_NS] before the deadline, then spins.
-    ///
-    /// @return `true` at the deadline, `false` if a train or close interrupted the wait
-    private boolean waitUntil(long deadlineNs) {
-        while (true) {
-            if (closed || pendingTrain != null) {
-                return false;
-            }
-            long left = deadlineNs - System.nanoTime();
-            if (left <= 0) {
-                return true;
-            }
-            if (left > SPIN_NS) {
-                LockSupport.parkNanos(left - SPIN_NS);
-            } else {
-                Thread.onSpinWait();
-            }
-        }
-    }
-
-    private void sendTrain(TrainJob job) {
-        try {
-            for (ByteBuffer b : job.datagrams) {
-                int n = b.remaining();
-                udp.write(b);
-                probeBytesSent.addAndGet(n + ipOverheadBytes);
-            }
-            long now = System.nanoTime();
-            lock.lock();
-            try {
-                // Probegap samples taken while our own train drains would count it as cross
-                // traffic: stay quiet for the train's time at the bottleneck (50 ms if unknown).
-                long capacity = model.estimates(now).bottleneckBps().orElse(0);
-                long bits = (long) job.datagrams.length * TRAIN_PROBE_IP_BYTES * 8;
-                long drainNs = capacity > 0 ? bits * 1_000_000_000L / capacity : 50_000_000L;
-                quietUntilNs = now + Math.min(drainNs, 500_000_000L) + 2_000_000L;
-            } finally {
-                lock.unlock();
-            }
-            job.sent.complete(now);
-        } catch (IOException e) {
-            job.sent.complete(-1L);
-        }
-    }
-
-    /// The probegap interval now, 0 = paused.
-    private long probegapIntervalNs() {
-        lock.lock();
-        try {
-            if (!probegapOn || closed) {
-                return 0;
-            }
-            long now = System.nanoTime();
-            if (active || now - fastUntilNs < 0) {
-                return PROBEGAP_FAST_INTERVAL_NS;
-            }
-            return ProbeBudget.upkeepProbegapIntervalNs(PROBEGAP_BYTES + ipOverheadBytes,
-                    model.estimates(now).bottleneckBps().orElse(0));
-        } finally {
-            lock.unlock();
-        }
-    }
-
     // ------------------------------------------------------------------ receiver
 
     private void runRx() {
@@ -995,18 +911,29 @@ public final class ClientProber implements Closeable {
             if (ringSeq.get(slot) != seq) {
                 continue; // too old: its slot was reused
             }
+            long sinkRecv = view.sinkRecvTimestamp100ns();
+            long sinkSend = view.sinkSendTimestamp100ns();
+            PathEstimates now;
             lock.lock();
             try {
-                model.onProbegap(seq, sendNs, view.sinkRecvTimestamp100ns(), view.sinkSendTimestamp100ns(), recvNs,
-                        PROBEGAP_BYTES + ipOverheadBytes);
+                model.onProbegap(seq, sendNs, sinkRecv, sinkSend, recvNs, view.lengthBytes() + ipOverheadBytes);
                 noteEstimates(recvNs);
-                if (freshRequestNs != Long.MIN_VALUE) {
+                if (freshWaiters > 0) {
                     changed.signalAll();
                 }
+                now = model.estimates(recvNs);
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "path model failed on a probegap sample", e);
+                continue;
             } finally {
                 lock.unlock();
+            }
+            try {
+                ProbeObserver o = observer;
+                o.onProbegap(seq, sendNs, sinkRecv, sinkSend, recvNs);
+                o.onEstimates(recvNs, now);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "probe observer failed", e);
             }
         }
     }

@@ -3,13 +3,14 @@ package io.quaver.internal.probe;
 import java.util.Arrays;
 import java.util.OptionalLong;
 
-/// A deliberately small stand-in for the estimators of `io.quaver.internal.estimation`
-/// (being written separately), so that the prober, the tracking registry and their tests can
-/// run end to end. It is **not** the estimator: it knows nothing of token buckets, interrupt
-/// coalescing beyond summing, or cross-traffic bias. Replace with the estimation façade.
+/// A deliberately small stand-in, written before the estimators of
+/// `io.quaver.internal.estimation` existed, so that the prober, the tracking registry and
+/// their tests could run end to end. It is **not** the estimator (the engine uses
+/// [EstimatorModel]); it knows nothing of token buckets, interrupt coalescing beyond summing,
+/// or cross-traffic bias, and is kept only as a baseline for the benchmark's `--interim`.
 ///
 /// * bottleneck: probe bytes over the summed receive-time deltas of the train's second half
-///   (the tail is past a token bucket's burst; sums are immune to timestamp batching), median
+///   (the tail is past a token bucket's burst; sums are immune to timestamp batching), lower median
 ///   of the last 5 trains;
 /// * available: ProbeGap (Lakshminarayanan, Padmanabhan, Padhye, IMC 2004): the share of the
 ///   last 200 probegap probes whose one-way delay is within a small margin of the minimum is
@@ -96,7 +97,8 @@ public final class InterimPathModel implements PathModel {
         if (trains > 0) {
             long[] kept = Arrays.copyOf(trainBps, Math.min(trains, TRAINS_KEPT));
             Arrays.sort(kept);
-            bottleneck = OptionalLong.of(kept[kept.length / 2]);
+            bottleneck = OptionalLong.of(kept[(kept.length - 1) / 2]); // lower median: compressed
+            // receive timestamps (a descheduled sink) only ever inflate a train's rate
         }
         OptionalLong available = OptionalLong.empty();
         if (bottleneck.isPresent() && availableAtNs != Long.MIN_VALUE) {

@@ -16,6 +16,13 @@ public interface PathModel {
     /// @param interfaceSpeedBps the sink's reported interface speed, 0 = unknown
     void onTrain(long nowNs, int probeIpBytes, long[] deltas100ns, long interfaceSpeedBps);
 
+    /// One complete train with the initiator's send time of each probe (same order), which
+    /// lets a model tell exactly when its own train occupied the bottleneck. By default the
+    /// send times are ignored.
+    default void onTrain(long nowNs, int probeIpBytes, long[] deltas100ns, long interfaceSpeedBps, long[] sendNs) {
+        onTrain(nowNs, probeIpBytes, deltas100ns, interfaceSpeedBps);
+    }
+
     /// One reflected probegap probe.
     ///
     /// @param sequence          the probe's sequence number

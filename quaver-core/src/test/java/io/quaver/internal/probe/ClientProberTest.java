@@ -35,6 +35,19 @@ class ClientProberTest {
             ClientProber prober = ClientProber.start(ProberConfig.of(target, true, Platform.current()),
                     new InterimPathModel(), "test");
             prober.onRouteCheck(routeCheck::set);
+            java.util.concurrent.atomic.AtomicLong observed = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicReference<PathEstimates> lastSeen = new AtomicReference<>();
+            prober.setObserver(new ProbeObserver() {
+                @Override
+                public void onProbegap(long sequence, long sendNs, long sinkRecv100ns, long sinkSend100ns, long recvNs) {
+                    observed.incrementAndGet();
+                }
+
+                @Override
+                public void onEstimates(long nowNs, PathEstimates estimates) {
+                    lastSeen.set(estimates);
+                }
+            });
             try {
                 assertThat(prober.awaitFirstHandshake(Duration.ofSeconds(2))).isEqualTo(ClientProber.Status.REACHABLE);
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
@@ -53,6 +66,8 @@ class ClientProberTest {
                 assertThat(routeCheck.get()).as("loopback passes the route check").isTrue();
                 assertThat(prober.prioritySupported()).isTrue();
 
+                assertThat(observed.get()).as("probegap samples seen by the observer").isPositive();
+                assertThat(lastSeen.get().bottleneckBps()).isPresent();
                 PathEstimates fresh = prober.fresh(Duration.ofSeconds(3));
                 assertThat(fresh).isNotNull();
                 assertThat(prober.probeBytesSent()).isPositive();
@@ -108,7 +123,7 @@ class ClientProberTest {
     @Test
     void budgetKeepsUpkeepWithinOnePercent() {
         for (long capacity : new long[] {2_000_000L, 10_000_000L, 50_000_000L, 200_000_000L, 1_000_000_000L}) {
-            long trainBits = (long) ClientProber.TRAIN_PROBES * ClientProber.TRAIN_PROBE_IP_BYTES * 8;
+            long trainBits = (long) InterimScheduler.MAX_TRAIN_PROBES * InterimScheduler.TRAIN_PROBE_IP_BYTES * 8;
             double trainBps = trainBits * 1e9 / ProbeBudget.upkeepTrainIntervalNs(trainBits, capacity);
             double gapBps = 60 * 8 * 1e9 / ProbeBudget.upkeepProbegapIntervalNs(60, capacity);
             assertThat((trainBps + gapBps) / capacity).as("share at %d bit/s", capacity).isLessThanOrEqualTo(0.01);

@@ -64,14 +64,13 @@ class NetnsPathTest {
             try (sink) {
                 var target = new InetSocketAddress(bed.ipv4(Node.B), sink.port());
                 ProberConfig config = ProberConfig.of(target, true, Platform.current()).withSockets(in(bed, Node.A));
-                try (ClientProber prober = ClientProber.start(config, new InterimPathModel(), "netns")) {
+                try (ClientProber prober = EmulatedPathTest.startWithEstimators(config, "netns")) {
                     assertThat(prober.awaitFirstHandshake(Duration.ofSeconds(3)))
                             .isEqualTo(ClientProber.Status.REACHABLE);
                     assertThat(prober.fresh(Duration.ofSeconds(5))).isNotNull();
-                    Thread.sleep(300);
-                    PathEstimates e = prober.estimates();
                     // tbf counts Ethernet frames: 1514 bytes per 1500-byte probe packet
                     long truthIpBps = RATE_BPS * 1500 / 1514;
+                    PathEstimates e = EmulatedPathTest.settle(prober, truthIpBps);
                     System.out.println("netns tbf 10 Mbit/s: " + e + " (truth at the IP level " + truthIpBps + ")");
                     assertThat(e.bottleneckBps().getAsLong()).isBetween(truthIpBps * 65 / 100, truthIpBps * 135 / 100);
                     assertThat(e.availableBps()).isPresent();

@@ -1,0 +1,399 @@
+package io.quaver.benchmarks;
+
+import io.quaver.QosSink;
+import io.quaver.SinkOptions;
+import io.quaver.internal.platform.Platform;
+import io.quaver.internal.probe.ClientProber;
+import io.quaver.internal.probe.PathEstimates;
+import io.quaver.internal.probe.PathStack;
+import io.quaver.internal.probe.ProbeSockets;
+import io.quaver.internal.probe.ProberConfig;
+import io.quaver.testkit.Availability;
+import io.quaver.testkit.CrossTraffic;
+import io.quaver.testkit.ExecResult;
+import io.quaver.testkit.LinkConfig;
+import io.quaver.testkit.LinkEmulator;
+import io.quaver.testkit.NetnsTestBed;
+import io.quaver.testkit.NetnsTestBed.Node;
+import io.quaver.testkit.Shaper;
+import io.quaver.testkit.SpawnedProcess;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/// Path-estimation benchmark (issue 3; goals G1–G6, G16 of performance-anchors.md).
+///
+/// Scenarios:
+/// * **netns**: two namespaces over a veth, `tbf` or `htb` on A → B at 2/10/50/200 Mbit/s,
+///   small (default: 2 ms at the rate) or large (256 KB) burst, cross traffic 0/30/60 % as
+///   UDP CBR or one rate-limited TCP stream (both iperf3, A → B); the sink runs in B, the
+///   prober's sockets are in A;
+/// * **emu**: the in-process [LinkEmulator] at 20 Mbit/s with one-way delay 1/10/50/100 ms,
+///   cross traffic 0/30 % CBR (virtual).
+///
+/// For each scenario the prober runs with an adaptive flow's load (probegap every 1 ms) for
+/// the measurement time, sampling its estimates every 20 ms: time to the first estimate (all
+/// three values), time to converge (bottleneck within ±10 % of the truth from then on), and
+/// the median / p95 of |error| over the second half. For the 0 %-cross-traffic scenarios the
+/// steady-tracking load is measured over 10 s (probe bytes as a share of the capacity), and
+/// iperf3 (TCP) measures the link's throughput for comparison.
+///
+/// Truth is at the IP level (decisions.md item 5): the shapers count Ethernet frames, so a
+/// 1500-byte probe packet costs 1514 bytes: truth = rate × 1500 / 1514; available = truth ×
+/// (1 − cross share). The emulator counts IP bytes (28-byte overhead per datagram).
+///
+/// Usage: `PathBenchmark [--quick] [--interim] [--json FILE] [--measure-ms N] [--steady-ms N]`
+/// (`--interim`: the stand-in model and scheduler instead of the estimation package's).
+public final class PathBenchmark {
+    private static final long MBIT = 1_000_000L;
+
+    record Scenario(String bed, String shaper, long rateBps, String burst, int crossPct, String crossKind,
+                    long oneWayDelayMs) {
+        String label() {
+            return bed.equals("emu")
+                    ? String.format(Locale.ROOT, "emu %3d Mbit/s owd %3d ms cross %2d%% %s", rateBps / MBIT,
+                    oneWayDelayMs, crossPct, crossKind)
+                    : String.format(Locale.ROOT, "%s %3d Mbit/s %-5s burst cross %2d%% %s", shaper, rateBps / MBIT, burst,
+                    crossPct, crossKind);
+        }
+    }
+
+    record Result(Scenario scenario, long truthBottleneckBps, long truthAvailableBps, long bottleneckBps,
+                  long availableBps, long rttUs, double bottleneckErrMedian, double bottleneckErrP95,
+                  double availableErrMedian, double availableErrP95, long firstEstimateMs, long convergeMs,
+                  double steadyProbeShare, long rttTruthUs, long rttErrUs, long iperfBps, long probeBytes) {
+    }
+
+    private final boolean quick;
+    private final long measureMs;
+    private final long steadyMs;
+    private final Supplier<PathStack> stacks;
+    private final String stackName;
+
+    private PathBenchmark(boolean quick, long measureMs, long steadyMs, boolean interim) {
+        this.quick = quick;
+        this.measureMs = measureMs;
+        this.steadyMs = steadyMs;
+        this.stacks = interim ? PathStack::interim : PathStack::estimators;
+        this.stackName = interim ? "InterimPathModel+InterimScheduler" : "PathEstimator+ProbePlanner";
+    }
+
+    public static void main(String[] args) throws Exception {
+        boolean quick = false;
+        boolean interim = false;
+        Path json = null;
+        long measureMs = 3000;
+        long steadyMs = 10_000;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--quick" -> quick = true;
+                case "--interim" -> interim = true;
+                case "--json" -> json = Path.of(args[++i]);
+                case "--measure-ms" -> measureMs = Long.parseLong(args[++i]);
+                case "--steady-ms" -> steadyMs = Long.parseLong(args[++i]);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        PathBenchmark bench = new PathBenchmark(quick, measureMs, steadyMs, interim);
+        System.out.println("stack: " + bench.stackName);
+        List<Result> results = new ArrayList<>();
+        bench.runEmulator(results);
+        Availability avail = NetnsTestBed.availability();
+        if (avail.ok()) {
+            bench.runNetns(results);
+        } else {
+            System.out.println("netns scenarios skipped: " + avail.reason());
+        }
+        printTable(results);
+        String out = toJson(results, bench.stackName);
+        if (json != null) {
+            Files.writeString(json, out);
+            System.out.println("JSON written to " + json);
+        } else {
+            System.out.println(out);
+        }
+    }
+
+    // ------------------------------------------------------------------ emulator
+
+    private void runEmulator(List<Result> results) throws Exception {
+        long rate = 20 * MBIT;
+        long[] delays = quick ? new long[] {1, 50} : new long[] {1, 10, 50, 100};
+        InetAddress lo = InetAddress.getLoopbackAddress();
+        for (long owd : delays) {
+            for (int cross : quick ? new int[] {0} : new int[] {0, 30}) {
+                Scenario s = new Scenario("emu", "emu", rate, "-", cross, cross == 0 ? "none" : "cbr", owd);
+                try (QosSink sink = QosSink.start(SinkOptions.defaults().withBindAddress(lo).withPort(0));
+                     LinkEmulator link = LinkEmulator.builder()
+                             .target(new InetSocketAddress(lo, sink.port()))
+                             .forward(LinkConfig.ofRateBps(rate).withDelayNs(owd * 1_000_000)
+                                     .withQueueLimitBytes(Math.max(LinkConfig.DEFAULT_QUEUE_LIMIT_BYTES,
+                                             rate / 8 * (owd + 20) / 1000))
+                                     .withCrossTraffic(cross == 0 ? CrossTraffic.none()
+                                             : CrossTraffic.cbr(rate * cross / 100)))
+                             .reverse(LinkConfig.unshaped().withDelayNs(owd * 1_000_000))
+                             .build()) {
+                    ProberConfig config = ProberConfig.of(new InetSocketAddress(lo, sink.port()), true,
+                            Platform.current()).withProbeTarget(link.ingressAddress()).withRouteCheck(false);
+                    // the TCP control path skips the emulator; its delay does not matter here
+                    results.add(measure(s, config, rate, rate * (100 - cross) / 100, 2 * owd * 1000,
+                            cross == 0 && owd == delays[0], -1));
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ netns
+
+    private void runNetns(List<Result> results) throws Exception {
+        long[] rates = quick ? new long[] {10 * MBIT, 50 * MBIT} : new long[] {2 * MBIT, 10 * MBIT, 50 * MBIT, 200 * MBIT};
+        String[] bursts = quick ? new String[] {"small"} : new String[] {"small", "large"};
+        for (String shaperKind : new String[] {"tbf", "htb"}) {
+            for (long rate : rates) {
+                for (String burst : bursts) {
+                    if (shaperKind.equals("htb") && burst.equals("large")) {
+                        continue;
+                    }
+                    Shaper shaper = shaperKind.equals("tbf")
+                            ? (burst.equals("small") ? Shaper.tbf(rate) : Shaper.tbf(rate).withBurstBytes(256 * 1024))
+                            : Shaper.htb(rate);
+                    try (NetnsTestBed bed = NetnsTestBed.builder().ipv6(false).bottleneck(Node.A, Node.B, shaper)
+                            .build()) {
+                        runOnBed(results, bed, shaperKind, rate, burst);
+                    }
+                }
+            }
+        }
+    }
+
+    private void runOnBed(List<Result> results, NetnsTestBed bed, String shaperKind, long rate, String burst)
+            throws Exception {
+        InetAddress b = bed.ipv4(Node.B);
+        long truth = rate * 1500 / 1514;
+        long iperf = iperfThroughput(bed, b);
+        QosSink sink = bed.inNamespace(Node.B, () -> QosSink.start(SinkOptions.defaults().withBindAddress(b).withPort(0)));
+        try (sink; SpawnedProcess server = bed.spawn(Node.B, "iperf3", "-s", "-p", "5202")) {
+            server.awaitOutput("listening", Duration.ofSeconds(3));
+            int[] crosses = shaperKind.equals("htb") || quick ? new int[] {0, 30} : new int[] {0, 30, 60};
+            for (int cross : crosses) {
+                for (String kind : cross == 0 ? new String[] {"none"} : new String[] {"cbr", "tcp"}) {
+                    Scenario s = new Scenario("netns", shaperKind, rate, burst, cross, kind, 0);
+                    SpawnedProcess client = null;
+                    try {
+                        if (cross > 0) {
+                            client = startCross(bed, b, rate, cross, kind);
+                            Thread.sleep(700);
+                        }
+                        ProberConfig config = ProberConfig.of(new InetSocketAddress(b, sink.port()), true,
+                                Platform.current()).withSockets(in(bed, Node.A)).withRouteCheck(false);
+                        results.add(measure(s, config, truth, truth * (100 - cross) / 100, -1, cross == 0,
+                                cross == 0 ? iperf : -1));
+                    } finally {
+                        if (client != null) {
+                            client.close();
+                            Thread.sleep(300);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Cross traffic A → B at `pct` % of the link, counted in Ethernet bytes.
+    private static SpawnedProcess startCross(NetnsTestBed bed, InetAddress b, long rate, int pct, String kind)
+            throws IOException {
+        long l2 = rate * pct / 100;
+        if (kind.equals("cbr")) {
+            long payload = l2 * 1200 / 1242;
+            return bed.spawn(Node.A, "iperf3", "-c", b.getHostAddress(), "-p", "5202", "-u", "-l", "1200", "-b",
+                    Long.toString(payload), "-t", "120");
+        }
+        long payload = l2 * 1448 / 1514;
+        return bed.spawn(Node.A, "iperf3", "-c", b.getHostAddress(), "-p", "5202", "-b", Long.toString(payload),
+                "-t", "120");
+    }
+
+    private static final Pattern RECEIVED = Pattern.compile(
+            "\"sum_received\"\\s*:\\s*\\{[^}]*?\"bits_per_second\"\\s*:\\s*([0-9.eE+]+)");
+
+    /// iperf3's TCP goodput A → B over 2 s (bits/s of payload).
+    private static long iperfThroughput(NetnsTestBed bed, InetAddress b) throws Exception {
+        try (SpawnedProcess server = bed.spawn(Node.B, "iperf3", "-s", "-1", "-p", "5201")) {
+            server.awaitOutput("listening", Duration.ofSeconds(3));
+            ExecResult r = bed.exec(Node.A, Duration.ofSeconds(20), "iperf3", "-c", b.getHostAddress(), "-p", "5201",
+                    "-t", "2", "-J");
+            Matcher m = RECEIVED.matcher(r.stdout());
+            return m.find() ? (long) Double.parseDouble(m.group(1)) : -1;
+        }
+    }
+
+    static ProbeSockets in(NetnsTestBed bed, Node node) {
+        return new ProbeSockets() {
+            @Override
+            public SocketChannel openControl(ProtocolFamily family) throws IOException {
+                return call(() -> SocketChannel.open(family));
+            }
+
+            @Override
+            public DatagramChannel openDatagram(ProtocolFamily family) throws IOException {
+                return call(() -> DatagramChannel.open(family));
+            }
+
+            private <T> T call(Callable<T> task) throws IOException {
+                try {
+                    return bed.inNamespace(node, task);
+                } catch (IOException | RuntimeException e) {
+                    throw e;
+                } catch (Exception e) {
+                    throw new IOException(e);
+                }
+            }
+        };
+    }
+
+    // ------------------------------------------------------------------ measurement
+
+    private Result measure(Scenario s, ProberConfig config, long truthBn, long truthAv, long rttTruthUs,
+                           boolean steady, long iperfBps) throws Exception {
+        List<long[]> samples = new ArrayList<>(); // {tMs, bottleneck, available, rtt}
+        long firstMs = -1;
+        long t0 = System.nanoTime();
+        double steadyShare = Double.NaN;
+        PathEstimates last;
+        long probeBytes;
+        PathStack stack = stacks.get();
+        try (ClientProber prober = ClientProber.start(config, stack.model(), stack.scheduler(), "bench")) {
+            prober.setActive(true);
+            long end = t0 + measureMs * 1_000_000;
+            while (System.nanoTime() < end) {
+                Thread.sleep(20);
+                PathEstimates e = prober.estimates();
+                long t = (System.nanoTime() - t0) / 1_000_000;
+                samples.add(new long[] {t, e.bottleneckBps().orElse(-1), e.availableBps().orElse(-1),
+                        e.rttUs().orElse(-1)});
+            }
+            firstMs = prober.firstEstimateAfterNs() < 0 ? -1 : prober.firstEstimateAfterNs() / 1_000_000;
+            last = prober.estimates();
+            probeBytes = prober.probeBytesSent();
+            if (steady && steadyMs > 0) {
+                prober.setActive(false);
+                Thread.sleep(500); // the fast phase after the last train ends
+                long before = prober.probeBytesSent();
+                long s0 = System.nanoTime();
+                Thread.sleep(steadyMs);
+                long bits = (prober.probeBytesSent() - before) * 8;
+                double seconds = (System.nanoTime() - s0) / 1e9;
+                long capacity = prober.estimates().bottleneckBps().orElse(truthBn);
+                steadyShare = bits / seconds / capacity;
+            }
+        }
+        long convergeMs = -1;
+        for (int i = samples.size() - 1; i >= 0; i--) {
+            long bn = samples.get(i)[1];
+            if (bn < 0 || Math.abs(bn - truthBn) > truthBn / 10) {
+                break;
+            }
+            convergeMs = samples.get(i)[0];
+        }
+        List<long[]> tail = samples.subList(samples.size() / 2, samples.size());
+        double[] bnErr = tail.stream().filter(x -> x[1] >= 0).mapToDouble(x -> Math.abs(x[1] - truthBn) / (double) truthBn)
+                .sorted().toArray();
+        double[] avErr = tail.stream().filter(x -> x[2] >= 0)
+                .mapToDouble(x -> Math.abs(x[2] - truthAv) / (double) Math.max(1, truthAv)).sorted().toArray();
+        long rtt = last.rttUs().orElse(-1);
+        Result r = new Result(s, truthBn, truthAv, last.bottleneckBps().orElse(-1), last.availableBps().orElse(-1), rtt,
+                pct(bnErr, 0.5), pct(bnErr, 0.95), pct(avErr, 0.5), pct(avErr, 0.95), firstMs, convergeMs, steadyShare,
+                rttTruthUs, rttTruthUs > 0 && rtt > 0 ? rtt - rttTruthUs : Long.MIN_VALUE, iperfBps, probeBytes);
+        System.out.println(row(r));
+        return r;
+    }
+
+    private static double pct(double[] sorted, double q) {
+        if (sorted.length == 0) {
+            return Double.NaN;
+        }
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
+    }
+
+    // ------------------------------------------------------------------ output
+
+    private static final String HEADER = String.format(Locale.ROOT,
+            "%-44s %9s %9s %9s %13s %13s %7s %8s %7s %8s %8s %9s",
+            "scenario", "bn Mb/s", "av Mb/s", "rtt us", "bn err med/95", "av err med/95", "1st ms", "conv ms",
+            "steady", "rtt err", "iperf", "truth bn");
+
+    private static String row(Result r) {
+        return String.format(Locale.ROOT, "%-44s %9.2f %9.2f %9d %6.1f/%5.1f%% %6.1f/%5.1f%% %7d %8d %7s %8s %8s %9.2f",
+                r.scenario().label(), r.bottleneckBps() / 1e6, r.availableBps() / 1e6, r.rttUs(),
+                100 * r.bottleneckErrMedian(), 100 * r.bottleneckErrP95(), 100 * r.availableErrMedian(),
+                100 * r.availableErrP95(), r.firstEstimateMs(), r.convergeMs(),
+                Double.isNaN(r.steadyProbeShare()) ? "-" : String.format(Locale.ROOT, "%.2f%%", 100 * r.steadyProbeShare()),
+                r.rttErrUs() == Long.MIN_VALUE ? "-" : r.rttErrUs() + "us",
+                r.iperfBps() < 0 ? "-" : String.format(Locale.ROOT, "%.2f", r.iperfBps() / 1e6),
+                r.truthBottleneckBps() / 1e6);
+    }
+
+    private static void printTable(List<Result> results) {
+        System.out.println();
+        System.out.println(HEADER);
+        for (Result r : results) {
+            System.out.println(row(r));
+        }
+        double[] bn = results.stream().mapToDouble(Result::bottleneckErrMedian).filter(d -> !Double.isNaN(d)).sorted()
+                .toArray();
+        double[] av = results.stream().mapToDouble(Result::availableErrMedian).filter(d -> !Double.isNaN(d)).sorted()
+                .toArray();
+        double[] first = results.stream().mapToDouble(Result::firstEstimateMs).filter(d -> d >= 0).sorted().toArray();
+        System.out.printf(Locale.ROOT, "%nover all scenarios: bottleneck |err| median %.1f%% p95 %.1f%%; available |err|"
+                        + " median %.1f%% p95 %.1f%%; first estimate median %.0f ms p95 %.0f ms%n",
+                100 * pct(bn, 0.5), 100 * pct(bn, 0.95), 100 * pct(av, 0.5), 100 * pct(av, 0.95), pct(first, 0.5),
+                pct(first, 0.95));
+    }
+
+    private static String toJson(List<Result> results, String stack) {
+        StringBuilder sb = new StringBuilder("{\"stack\":\"" + stack + "\",\"scenarios\":[");
+        for (int i = 0; i < results.size(); i++) {
+            Result r = results.get(i);
+            Scenario s = r.scenario();
+            if (i > 0) {
+                sb.append(',');
+            }
+            sb.append(String.format(Locale.ROOT, "{\"bed\":\"%s\",\"shaper\":\"%s\",\"rateBps\":%d,\"burst\":\"%s\","
+                            + "\"crossPct\":%d,\"crossKind\":\"%s\",\"oneWayDelayMs\":%d,\"truthBottleneckBps\":%d,"
+                            + "\"truthAvailableBps\":%d,\"bottleneckBps\":%d,\"availableBps\":%d,\"rttUs\":%d,"
+                            + "\"bottleneckErrMedian\":%s,\"bottleneckErrP95\":%s,\"availableErrMedian\":%s,"
+                            + "\"availableErrP95\":%s,\"firstEstimateMs\":%d,\"convergeMs\":%d,\"steadyProbeShare\":%s,"
+                            + "\"rttTruthUs\":%d,\"rttErrUs\":%s,\"iperfBps\":%d,\"probeBytes\":%d}",
+                    s.bed(), s.shaper(), s.rateBps(), s.burst(), s.crossPct(), s.crossKind(), s.oneWayDelayMs(),
+                    r.truthBottleneckBps(), r.truthAvailableBps(), r.bottleneckBps(), r.availableBps(), r.rttUs(),
+                    num(r.bottleneckErrMedian()), num(r.bottleneckErrP95()), num(r.availableErrMedian()),
+                    num(r.availableErrP95()), r.firstEstimateMs(), r.convergeMs(), num(r.steadyProbeShare()),
+                    r.rttTruthUs(), r.rttErrUs() == Long.MIN_VALUE ? "null" : Long.toString(r.rttErrUs()), r.iperfBps(),
+                    r.probeBytes()));
+        }
+        return sb.append("]}").toString();
+    }
+
+    private static String num(double d) {
+        return Double.isNaN(d) ? "null" : String.format(Locale.ROOT, "%.4f", d);
+    }
+
+    static String joined(long[] values) {
+        return Arrays.toString(values);
+    }
+}

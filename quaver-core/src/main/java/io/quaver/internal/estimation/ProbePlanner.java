@@ -1,0 +1,424 @@
+package io.quaver.internal.estimation;
+
+import java.util.SplittableRandom;
+
+/// Decides the next experiment for one client: a pure, stateful scheduler (time is an
+/// argument; it assumes every `Send…` action it returns is carried out at once).
+///
+/// ## Phases
+/// * **Fast first measurement** (at start, on [#requestFresh(long)], and when an adaptive
+///   flow opens on a stale path): up to [Config#fastTrains()] trains, ≥ 20 ms apart
+///   ([MS-QLPB]), each sized after the previous one's result — a WebRTC-like start (GoogCC's
+///   ProbeController sends growing clusters; here each train may grow ×4). Probegap runs at
+///   1 ms for [Config#fastProbegapNs()]. Everything sent in the phase — trains and probegap —
+///   stays within **64 KB + R̂·50 ms** (goal G6), R̂ being the capacity estimate when each
+///   train is sized (so the first train is ≤ 64 KB less the probegap share).
+/// * **Token-bucket confirmation**: when a knee (burst allowance) shows up in a train that
+///   followed other trains, the bucket may not have been full, so B̂ may be short. One more
+///   train is sent after the bucket has surely refilled (`(B̂ + earlier bytes)/R × 1.2` after
+///   the last train's result, i.e. after that train drained),
+///   long enough to pass the largest bucket those bytes allow (`1.1·B_upper·P/(P−R)` plus 24
+///   probes of tail). Bytes that pass within the burst allowance do not load the shaped link,
+///   so that train's budget counts only the bytes beyond B̂.
+/// * **Upkeep** (no adaptive flow): trains within 0.6 % of the sustained capacity (one per
+///   10–120 s, and no single train above 0.6 % of 10 s of capacity, so that any 10 s window
+///   stays within budget), and probegap only in short bursts (5 probes 1 ms apart; the first
+///   3 of each are cold-start samples for RTT) within 0.3 %, one burst per 1–60 s: ≤ 1 %
+///   together (goal G6). A known token bucket is not re-drained in upkeep: short trains see
+///   its head only and inform the peak rate.
+/// * **Active** (an adaptive flow is open): probegap continuously, every 1 ms or slower so
+///   that it stays within 5 % of the capacity, at dithered intervals (uniform 0.75–1.25× the
+///   mean: probes must not phase-lock with periodic cross traffic, see
+///   [AvailableBandwidthEstimator]); trains within 2 % (one per 5–60 s).
+///
+/// Train lengths adapt to the path: at least 16 coalescing periods when the sink batches its
+/// timestamps, the growth above to get past a token bucket, and smaller probes (down to
+/// 200 B) when a minimum-length train of full-size probes would break the budget on a slow
+/// path. No probegap probe is sent while a train is still crossing the bottleneck.
+///
+/// When no estimate results from a fast phase (the sink gave nothing usable), a single train
+/// is retried after 1 s, backing off to 30 s.
+public final class ProbePlanner {
+    /// Tunables (sizes at the IP level).
+    ///
+    /// @param trainProbeIpBytes        probe size of trains (1500: a full Ethernet payload)
+    /// @param minTrainProbeIpBytes     smallest probe size when the budget is tight
+    /// @param probegapIpBytes          probegap probe size (32-byte header + UDP/IPv4 = 60)
+    /// @param firstTrainProbes         probes in the first train (and in upkeep trains)
+    /// @param minTrainProbes           fewest probes in any train
+    /// @param maxTrainBytes            largest train
+    /// @param fastTrains               trains in the fast phase
+    /// @param trainGrowth              growth factor between fast trains
+    /// @param trainSpacingNs           least spacing between trains ([MS-QLPB]: 20 ms)
+    /// @param trainResultTimeoutNs     give up waiting for a train's result after this
+    /// @param firstBudgetBytes         fixed part of the fast-phase budget (64 KB)
+    /// @param firstBudgetWindowNs      rate part of the fast-phase budget (R̂ × 50 ms)
+    /// @param fastProbegapNs           continuous probegap at the start of a fast phase
+    /// @param probegapIntervalNs       qWAVE's probegap cadence (1 ms)
+    /// @param probegapDither           probegap intervals are uniform in (1 ± this) × the mean
+    /// @param activeProbegapShare      probegap share of the capacity while a flow is active
+    /// @param activeTrainShare         train share while a flow is active
+    /// @param upkeepTrainShare         train share in upkeep
+    /// @param upkeepProbegapShare      probegap share in upkeep
+    /// @param upkeepProbegapBurst      probes per upkeep probegap burst
+    /// @param coalescingPeriodsPerTrain a train spans at least this many coalescing periods
+    /// @param staleOnActivationNs      a flow opening on a path measured longer ago than this
+    ///                                 starts a fast phase
+    public record Config(int trainProbeIpBytes, int minTrainProbeIpBytes, int probegapIpBytes,
+                         int firstTrainProbes, int minTrainProbes, long maxTrainBytes, int fastTrains,
+                         int trainGrowth, long trainSpacingNs, long trainResultTimeoutNs, long firstBudgetBytes,
+                         long firstBudgetWindowNs, long fastProbegapNs, long probegapIntervalNs,
+                         double probegapDither, double activeProbegapShare, double activeTrainShare, double upkeepTrainShare,
+                         double upkeepProbegapShare, int upkeepProbegapBurst, int coalescingPeriodsPerTrain,
+                         long staleOnActivationNs) {
+        public static final Config DEFAULT = new Config(1500, 200, 60, 20, 8, 512 * 1024, 3, 4, 20_000_000L,
+                1_500_000_000L, 64 * 1024, 50_000_000L, 400_000_000L, 1_000_000L, 0.25, 0.05, 0.02, 0.006, 0.003, 5,
+                16, 5_000_000_000L);
+
+        public Config {
+            if (trainProbeIpBytes < minTrainProbeIpBytes || minTrainProbeIpBytes < 64 || probegapIpBytes < 1
+                    || firstTrainProbes < minTrainProbes || minTrainProbes < 3 || fastTrains < 1
+                    || trainGrowth < 1 || maxTrainBytes < (long) trainProbeIpBytes * firstTrainProbes
+                    || probegapIntervalNs <= 0 || probegapDither < 0 || probegapDither >= 1
+                    || upkeepProbegapBurst < 1) {
+                throw new IllegalArgumentException("invalid config " + this);
+            }
+        }
+    }
+
+    static final long UPKEEP_TRAIN_MIN_NS = 10_000_000_000L;
+    static final long UPKEEP_TRAIN_MAX_NS = 120_000_000_000L;
+    static final long ACTIVE_TRAIN_MIN_NS = 5_000_000_000L;
+    static final long ACTIVE_TRAIN_MAX_NS = 60_000_000_000L;
+    static final long UPKEEP_PROBEGAP_MIN_NS = 1_000_000_000L;
+    static final long UPKEEP_PROBEGAP_MAX_NS = 60_000_000_000L;
+    static final long RETRY_MIN_NS = 1_000_000_000L;
+    static final long RETRY_MAX_NS = 30_000_000_000L;
+    static final long AFTER_TRAIN_MARGIN_NS = 2_000_000L;
+    static final int CONFIRM_TAIL_PROBES = 24;
+
+    private final Config config;
+    private final SplittableRandom random;
+
+    private boolean started;
+    private boolean wasActive;
+    // fast phase
+    private boolean fast;
+    private long fastStartNs;
+    private int fastTrainsIssued;
+    private long fastBytes;
+    private long fastTrainBytes; // trains only
+    private int kneeAfterTrains = -1;
+    private long bytesBeforeKneeTrain;
+    private boolean confirmDone;
+    // trains
+    private long lastTrainNs = Long.MIN_VALUE;
+    private long lastTrainBytes;
+    private long trainBusyUntilNs = Long.MIN_VALUE;
+    private long retryNs = RETRY_MIN_NS;
+    // probegap
+    private long lastProbegapNs = Long.MIN_VALUE;
+    private long nextProbegapNs;
+    private int burstLeft;
+    private long nextBurstNs;
+
+    public ProbePlanner() {
+        this(Config.DEFAULT, 0x5EED_0F_9A7EL);
+    }
+
+    /// @param seed seeds the probegap dither (deterministic for a given seed)
+    public ProbePlanner(Config config, long seed) {
+        this.config = config;
+        this.random = new SplittableRandom(seed);
+    }
+
+    /// Starts a fast measurement now (e.g. `QOS_QUERYFLOW_FRESH`).
+    public void requestFresh(long nowNs) {
+        started = true;
+        beginFast(nowNs);
+    }
+
+    /// Whether a fast first measurement is under way.
+    public boolean inFastPhase(long nowNs) {
+        return fast || nowNs - fastStartNs < config.fastProbegapNs();
+    }
+
+    /// Bytes sent (trains and probegap) in the current or last fast phase.
+    public long fastPhaseBytes() {
+        return fastBytes;
+    }
+
+    /// The next experiment.
+    public ProbeAction nextAction(long nowNs, PlannerState state) {
+        PathSnapshot path = state.path();
+        if (!started) {
+            started = true;
+            beginFast(nowNs);
+        }
+        boolean active = state.adaptiveFlowActive();
+        if (active && !wasActive) {
+            long at = path.bottleneckAtNs();
+            if (at == Long.MIN_VALUE || nowNs - at > config.staleOnActivationNs()) {
+                beginFast(nowNs);
+            }
+            nextProbegapNs = Math.min(nextProbegapNs, nowNs);
+        }
+        wasActive = active;
+
+        long trainDue = trainDue(nowNs, path, active);
+        if (trainDue <= nowNs) {
+            ProbeAction.SendTrain t = sizeTrain(path, active);
+            if (t == null && fast) {
+                fast = false; // the fast-phase budget is spent
+                trainDue = trainDue(nowNs, path, active);
+                t = trainDue <= nowNs ? sizeTrain(path, active) : null;
+            }
+            if (t != null) {
+                return issue(nowNs, t, path);
+            }
+            trainDue = Math.max(trainDue, nowNs + 1);
+        }
+        long pgDue = probegapDue(nowNs, path, active);
+        if (pgDue <= nowNs) {
+            return issueProbegap(nowNs, path, active);
+        }
+        long until = Math.min(trainDue, pgDue);
+        return new ProbeAction.Idle(Math.max(until, nowNs + 1));
+    }
+
+    // ------------------------------------------------------------------ trains
+
+    private void beginFast(long nowNs) {
+        fast = true;
+        fastStartNs = nowNs;
+        fastTrainsIssued = 0;
+        fastBytes = 0;
+        fastTrainBytes = 0;
+        kneeAfterTrains = -1;
+        bytesBeforeKneeTrain = 0;
+        confirmDone = false;
+        nextProbegapNs = nowNs;
+        burstLeft = 0;
+        nextBurstNs = nowNs + config.fastProbegapNs();
+    }
+
+    private boolean resultSinceLastTrain(PathSnapshot path) {
+        // strictly later: a train may be sent at the very instant the previous result arrived
+        return lastTrainNs != Long.MIN_VALUE && path.bottleneckAtNs() != Long.MIN_VALUE
+                && path.bottleneckAtNs() - lastTrainNs > 0;
+    }
+
+    private long trainDue(long nowNs, PathSnapshot path, boolean active) {
+        if (fast) {
+            if (fastTrainsIssued == 0) {
+                return fastStartNs;
+            }
+            long spaced = lastTrainNs + config.trainSpacingNs();
+            if (!resultSinceLastTrain(path) && nowNs - (lastTrainNs + config.trainResultTimeoutNs()) < 0) {
+                return lastTrainNs + config.trainResultTimeoutNs(); // the caller also asks again on a result
+            }
+            BottleneckEstimate b = path.bottleneck().orElse(null);
+            boolean knee = b != null && b.burstDetected();
+            if (knee && kneeAfterTrains < 0) {
+                kneeAfterTrains = fastTrainsIssued;
+            }
+            if (kneeAfterTrains >= 0) {
+                boolean more = fastTrainsIssued < config.fastTrains() || (kneeAfterTrains >= 2 && !confirmDone);
+                if (more && knee) {
+                    // wait until the bucket has surely refilled: it starts refilling once the
+                    // last train has drained, which is when its result came back
+                    double wait = (b.burstBytes() + bytesBeforeKneeTrain) * 8e9 / b.rateBps() * 1.2;
+                    return Math.max(spaced, b.updatedAtNs() + (long) Math.min(wait, 10e9));
+                }
+                fast = false;
+                return trainDue(nowNs, path, active);
+            }
+            if (fastTrainsIssued >= config.fastTrains()) {
+                fast = false;
+                return trainDue(nowNs, path, active);
+            }
+            return spaced;
+        }
+        if (lastTrainNs == Long.MIN_VALUE) {
+            return nowNs;
+        }
+        BottleneckEstimate b = path.bottleneck().orElse(null);
+        if (b == null) {
+            return lastTrainNs + retryNs;
+        }
+        ProbeAction.SendTrain t = steadyTrain(b, active);
+        return lastTrainNs + steadyInterval(t.bytes(), b.rateBps(), active);
+    }
+
+    private ProbeAction.SendTrain sizeTrain(PathSnapshot path, boolean active) {
+        BottleneckEstimate b = path.bottleneck().orElse(null);
+        if (fast) {
+            if (kneeAfterTrains >= 0 && b != null && b.burstDetected()) {
+                return kneeTrain(b);
+            }
+            return fastTrain(b);
+        }
+        if (b == null) {
+            return new ProbeAction.SendTrain(config.trainProbeIpBytes(), config.firstTrainProbes());
+        }
+        return steadyTrain(b, active);
+    }
+
+    private long fastBudgetLeft(BottleneckEstimate b) {
+        long capacity = b == null ? 0 : b.peakRateBps();
+        double budget = config.firstBudgetBytes() + capacity * (config.firstBudgetWindowNs() / 8e9);
+        long probegapReserve = probegapBytesLeftInFastWindow();
+        return (long) budget - fastBytes - probegapReserve;
+    }
+
+    private long probegapBytesLeftInFastWindow() {
+        long sentWindowNs = lastProbegapNs == Long.MIN_VALUE || lastProbegapNs - fastStartNs < 0 ? 0
+                : lastProbegapNs - fastStartNs;
+        long leftNs = Math.max(0, config.fastProbegapNs() - sentWindowNs);
+        // at the shortest dithered interval, so that the reserve is never short
+        long shortestNs = Math.max(1, (long) (config.probegapIntervalNs() * (1 - config.probegapDither())));
+        return (leftNs / shortestNs + 1) * config.probegapIpBytes();
+    }
+
+    private ProbeAction.SendTrain fastTrain(BottleneckEstimate b) {
+        long left = fastBudgetLeft(b);
+        int size = config.trainProbeIpBytes();
+        long want;
+        if (fastTrainsIssued == 0) {
+            want = (long) config.firstTrainProbes() * size;
+        } else {
+            int trainsLeft = config.fastTrains() - fastTrainsIssued;
+            want = Math.min(lastTrainBytes * config.trainGrowth(), left / Math.max(1, trainsLeft));
+        }
+        if (b != null && b.coalescingDetected()) {
+            want = Math.max(want, (long) (b.peakRateBps() / 8e9 * b.coalescingPeriodNs()
+                    * config.coalescingPeriodsPerTrain()));
+        }
+        want = Math.min(Math.min(want, left), config.maxTrainBytes());
+        return train(want, size);
+    }
+
+    /// A train long enough to pass the largest bucket consistent with what was seen.
+    private ProbeAction.SendTrain kneeTrain(BottleneckEstimate b) {
+        double r = b.rateBps();
+        double p = Math.max(b.peakRateBps(), r * 1.05);
+        double upper = b.burstBytes() + bytesBeforeKneeTrain;
+        double want = 1.1 * upper * p / (p - r) + CONFIRM_TAIL_PROBES * config.trainProbeIpBytes();
+        long left = fastBudgetLeft(b) + b.burstBytes(); // bytes within the burst allowance are free
+        long bytes = (long) Math.min(Math.min(want, config.maxTrainBytes()), left);
+        confirmDone = true;
+        bytesBeforeKneeTrain = 0;
+        return train(bytes, config.trainProbeIpBytes());
+    }
+
+    private ProbeAction.SendTrain steadyTrain(BottleneckEstimate b, boolean active) {
+        int size = config.trainProbeIpBytes();
+        long want = (long) config.firstTrainProbes() * size;
+        if (b.coalescingDetected()) {
+            want = Math.max(want, (long) (b.peakRateBps() / 8e9 * b.coalescingPeriodNs()
+                    * config.coalescingPeriodsPerTrain()));
+        }
+        // one train alone stays within the share over the shortest interval (the load is
+        // judged over any 10 s window)
+        double share = active ? config.activeTrainShare() : config.upkeepTrainShare();
+        long minNs = active ? ACTIVE_TRAIN_MIN_NS : UPKEEP_TRAIN_MIN_NS;
+        long affordable = (long) (share * b.rateBps() * (minNs / 8e9));
+        want = Math.min(Math.min(want, affordable), config.maxTrainBytes());
+        ProbeAction.SendTrain t = train(want, size);
+        return t != null ? t : new ProbeAction.SendTrain(config.minTrainProbeIpBytes(), config.minTrainProbes());
+    }
+
+    private long steadyInterval(long bytes, long rateBps, boolean active) {
+        double share = active ? config.activeTrainShare() : config.upkeepTrainShare();
+        double ns = bytes * 8e9 / (share * Math.max(1, rateBps));
+        return active ? Math.clamp((long) ns, ACTIVE_TRAIN_MIN_NS, ACTIVE_TRAIN_MAX_NS)
+                : Math.clamp((long) ns, UPKEEP_TRAIN_MIN_NS, UPKEEP_TRAIN_MAX_NS);
+    }
+
+    /// A train of about `bytes`: full-size probes, or smaller ones (down to the minimum size)
+    /// when fewer than the minimum count would fit; `null` if not even that fits.
+    private ProbeAction.SendTrain train(long bytes, int size) {
+        long count = bytes / size;
+        if (count >= config.minTrainProbes()) {
+            return new ProbeAction.SendTrain(size, (int) Math.min(count, 65_535));
+        }
+        long smaller = bytes / config.minTrainProbes();
+        if (smaller >= config.minTrainProbeIpBytes()) {
+            return new ProbeAction.SendTrain((int) Math.min(smaller, size), config.minTrainProbes());
+        }
+        return null;
+    }
+
+    private ProbeAction issue(long nowNs, ProbeAction.SendTrain t, PathSnapshot path) {
+        BottleneckEstimate b = path.bottleneck().orElse(null);
+        if (fast) {
+            if (kneeAfterTrains < 0) {
+                bytesBeforeKneeTrain = fastTrainBytes;
+            }
+            fastTrainsIssued++;
+            fastBytes += t.bytes();
+            fastTrainBytes += t.bytes();
+        } else if (b == null) {
+            retryNs = Math.min(RETRY_MAX_NS, lastTrainNs == Long.MIN_VALUE ? RETRY_MIN_NS : retryNs * 2);
+        }
+        if (b != null) {
+            retryNs = RETRY_MIN_NS;
+        }
+        lastTrainNs = nowNs;
+        lastTrainBytes = t.bytes();
+        long capacity = b == null ? 0 : b.peakRateBps();
+        long durationNs = capacity > 0 ? (long) (t.bytes() * 8e9 / capacity) : 0;
+        trainBusyUntilNs = nowNs + durationNs + AFTER_TRAIN_MARGIN_NS;
+        return t;
+    }
+
+    // ------------------------------------------------------------------ probegap
+
+    private long probegapDue(long nowNs, PathSnapshot path, boolean active) {
+        long due;
+        if (active || nowNs - fastStartNs < config.fastProbegapNs()) {
+            due = nextProbegapNs;
+        } else if (burstLeft > 0) {
+            due = nextProbegapNs;
+        } else {
+            due = nextBurstNs;
+        }
+        return Math.max(due, trainBusyUntilNs);
+    }
+
+    private double dither() {
+        return 1 + config.probegapDither() * (2 * random.nextDouble() - 1);
+    }
+
+    private ProbeAction issueProbegap(long nowNs, PathSnapshot path, boolean active) {
+        long rate = path.bottleneck().map(BottleneckEstimate::rateBps).orElse(0L);
+        int size = config.probegapIpBytes();
+        boolean fastWindow = nowNs - fastStartNs < config.fastProbegapNs();
+        if (fastWindow) {
+            fastBytes += size;
+        }
+        lastProbegapNs = nowNs;
+        if (active) {
+            double mean = config.probegapIntervalNs();
+            if (rate > 0 && !fastWindow) {
+                mean = Math.max(mean, size * 8e9 / (config.activeProbegapShare() * rate));
+            }
+            nextProbegapNs = nowNs + (long) (mean * dither());
+        } else if (fastWindow) {
+            nextProbegapNs = nowNs + (long) (config.probegapIntervalNs() * dither());
+        } else {
+            if (burstLeft == 0) {
+                burstLeft = config.upkeepProbegapBurst();
+                double bits = (double) config.upkeepProbegapBurst() * size * 8;
+                long interval = rate > 0
+                        ? Math.clamp((long) (bits * 1e9 / (config.upkeepProbegapShare() * rate)),
+                                UPKEEP_PROBEGAP_MIN_NS, UPKEEP_PROBEGAP_MAX_NS)
+                        : UPKEEP_PROBEGAP_MIN_NS;
+                nextBurstNs = nowNs + interval;
+            }
+            burstLeft--;
+            nextProbegapNs = nowNs + config.probegapIntervalNs();
+        }
+        return new ProbeAction.SendProbegap(size);
+    }
+}

@@ -1,0 +1,567 @@
+package io.quaver.internal.estimation;
+
+import java.util.Arrays;
+
+/// Bottleneck capacity from the receive-time dispersion of one packet-pair train: a pure
+/// function of a [TrainSample].
+///
+/// The packet-pair principle (Keshav 1991; Dovrolis, Ramanathan, Moore, "Packet dispersion
+/// techniques and a capacity-estimation methodology", IEEE/ACM ToN 2004): probes sent back to
+/// back leave the narrow link spaced by their own transmission time there, so capacity ≈
+/// probe bytes / receive gap. Raw gaps are wrong in three well-known ways, each handled here
+/// (performance-anchors.md §1.4):
+///
+/// 1. **Receive-timestamp batching** (interrupt coalescing, NAPI/GRO; Prasad, Jain, Dovrolis,
+///    PAM 2004): several probes are stamped within a few µs, then a gap. Detected from a
+///    bimodal gap distribution whose long gaps start batches at multiples of a common period
+///    P̂ (pathload's `check_intr_coalescence` looks for the same signature). The train is then
+///    read batch by batch: the bytes of batch *j* arrived between the stamps of batches
+///    *j−1* and *j*, so rates come from batch-to-batch spacing over windows of ≥ 4·P̂, never
+///    from gaps inside a batch.
+/// 2. **Token-bucket shapers with a burst allowance**: the head of a long train passes at the
+///    line (peak) rate until the bucket is empty, then the tail leaves at the bucket rate R.
+///    A two-segment least-squares fit of arrival time against cumulative bytes finds the knee;
+///    it is accepted only if the head is ≥ 1.5× faster than the tail and the tail is regular
+///    (a shaper's output is evenly spaced; cross traffic's is not: ≤ 15 % of tail windows may
+///    run ≥ 1.3 R). The sustained rate is the tail's rate; the burst allowance follows from
+///    the tail line: for every tail probe *j*, bytes through *j* = B + R·(t_j − t_0), so
+///    B̂ = median over the tail of (Y_j − R·(t_j − t_0)) — "tail-of-train dispersion and knee
+///    detection" from the local tbf measurements (§1.4).
+/// 3. **Cross traffic** only ever widens gaps at a FIFO bottleneck (a pair with no cross
+///    packet between its probes leaves exactly one transmission time apart). The estimate is
+///    therefore the *fastest dense cluster* of per-gap rates (a mode, as in Dovrolis et al.'s
+///    capacity mode and bprobe/nettimer's filtering), re-centred on its median. When the whole
+///    train's dispersion is within 1 % of that cluster the train was clean and the whole-train
+///    figure (less noisy) is used instead.
+///
+/// The first arrival group is excluded from whole-train figures: the first probe after idle is
+/// often stamped late (receiver wake-up, 60–700 µs, §1.4). Finally the estimate is capped at
+/// the sink's reported interface speed, an upper bound ([MS-QLPB] Interface_Speed).
+///
+/// All rates are at the IP level, in bits per second.
+public final class TrainDispersion {
+    /// Gaps below this are treated as this, so that ratios between gap classes stay finite.
+    static final long GAP_FLOOR_NS = 50;
+    /// Smallest ratio between the long and the short gap class for batching.
+    static final double BATCH_RATIO = 4.0;
+    /// Ratio above which two or more batches are read as batches even without a period.
+    static final double BATCH_RATIO_UNFLAGGED = 8.0;
+    /// Smallest share of short gaps for batching.
+    static final double MIN_SHORT_FRACTION = 0.2;
+    /// Multi-probe batches needed before coalescing is reported.
+    static final int MIN_FLAGGED_BATCHES = 3;
+    /// Batch starts within ±20 % of a multiple of the period count as periodic.
+    static final double PERIOD_TOLERANCE = 0.2;
+    /// Share of batch starts that must be periodic.
+    static final double PERIODIC_SHARE = 0.75;
+    /// Batched windows span at least this many periods.
+    static final int PERIODS_PER_WINDOW = 4;
+    /// Head/tail rate ratio for a token-bucket knee.
+    static final double KNEE_MIN_RATIO = 1.5;
+    /// A tail window this much faster than the tail rate is "fast" (cross-traffic signature).
+    static final double KNEE_FAST_WINDOW = 1.3;
+    /// Largest share of fast tail windows for a knee.
+    static final double KNEE_MAX_FAST_SHARE = 0.15;
+    /// Two-segment SSE must be below this share of the one-line SSE.
+    static final double KNEE_SSE_SHARE = 0.3;
+    /// Smallest number of arrival groups in the tail after a knee.
+    static final int KNEE_MIN_TAIL_GROUPS = 5;
+    /// Half-width of the rate cluster, relative.
+    static final double CLUSTER_HALF_WIDTH = 0.05;
+    /// Whole-train dispersion within 1 % of the clean cluster: the train was clean.
+    static final double CLEAN_WHOLE_SHARE = 0.99;
+    /// Quantised stamps widen at least this share of the gaps (one cross packet widens one).
+    static final double QUANTISED_WIDE_SHARE = 0.15;
+    /// Timestamp resolution assumed for per-gap rates ([MS-QLPB] 100 ns units).
+    static final long TIMESTAMP_QUANTUM_NS = 100;
+
+    private TrainDispersion() {
+    }
+
+    /// Analyses one train.
+    public static TrainAnalysis analyse(TrainSample train) {
+        int n = train.count();
+        int[] sizes = train.sizesIpBytes();
+        long[] r = train.recvNs().clone();
+        for (int i = 1; i < n; i++) {
+            r[i] = Math.max(r[i], r[i - 1]); // a stamp may not go backwards
+        }
+        long trainBytes = train.totalBytes();
+        long span = r[n - 1] - r[0];
+        if (n < 3 || span <= 0) {
+            return TrainAnalysis.invalid(n, trainBytes, Math.max(0, span));
+        }
+        Groups g = Groups.of(r, sizes);
+        if (g.size < 2 || g.t[g.size - 1] - g.t[0] <= 0) {
+            return TrainAnalysis.invalid(n, trainBytes, span);
+        }
+        long minWindowNs = g.batched ? PERIODS_PER_WINDOW * g.periodNs : 0;
+        double lengthFactor = Math.min(1.0, g.size / 16.0);
+
+        TrainAnalysis.Method method;
+        double rate; // bytes per ns
+        double peak;
+        long burst = -1;
+        double quality;
+        Knee knee = findKnee(g, minWindowNs);
+        if (knee != null) {
+            method = TrainAnalysis.Method.TOKEN_BUCKET_TAIL;
+            rate = knee.tailRate;
+            peak = Double.isFinite(knee.headRate) ? knee.headRate : rate;
+            burst = Math.round(knee.burstBytes);
+            quality = (1 - knee.fastShare) * Math.min(1.0, (g.size - knee.index) / 8.0);
+        } else {
+            Robust rr = robustRate(g, minWindowNs);
+            if (rr == null) {
+                return TrainAnalysis.invalid(n, trainBytes, span);
+            }
+            method = rr.clean ? TrainAnalysis.Method.WHOLE_TRAIN : TrainAnalysis.Method.CLEAN_MODE;
+            rate = rr.rate;
+            peak = rate;
+            quality = rr.support * lengthFactor;
+        }
+        long rateBps = toBps(rate);
+        long peakBps = Math.max(rateBps, toBps(peak));
+        boolean limited = false;
+        long ifSpeed = train.interfaceSpeedBps();
+        if (ifSpeed > 0) {
+            if (rateBps > ifSpeed) {
+                rateBps = ifSpeed;
+                limited = true;
+            }
+            if (peakBps > ifSpeed) {
+                peakBps = ifSpeed;
+                limited = true;
+            }
+        }
+        return new TrainAnalysis(method, rateBps, peakBps, burst, g.coalescing, g.coalescing ? g.periodNs : 0,
+                Math.clamp(quality, 0.0, 1.0), n, trainBytes, span, limited);
+    }
+
+    private static long toBps(double bytesPerNs) {
+        double bps = bytesPerNs * 8e9;
+        return bps >= Long.MAX_VALUE ? Long.MAX_VALUE : Math.round(bps);
+    }
+
+    // ------------------------------------------------------------------ arrival groups
+
+    /// Arrival groups: single probes, or timestamp batches. Group *j*'s bytes arrived in
+    /// `(t[j-1], t[j]]`.
+    static final class Groups {
+        final long[] t;
+        final long[] bytes;
+        final long[] cum; // bytes through group j, group 0 included
+        final int size;
+        final boolean batched;
+        final boolean coalescing;
+        final long periodNs;
+        final double meanProbeBytes;
+
+        private Groups(long[] t, long[] bytes, int size, boolean batched, boolean coalescing, long periodNs,
+                       double meanProbeBytes) {
+            this.t = t;
+            this.bytes = bytes;
+            this.size = size;
+            this.batched = batched;
+            this.coalescing = coalescing;
+            this.periodNs = periodNs;
+            this.meanProbeBytes = meanProbeBytes;
+            this.cum = new long[size];
+            long c = 0;
+            for (int j = 0; j < size; j++) {
+                c += bytes[j];
+                cum[j] = c;
+            }
+        }
+
+        static Groups perProbe(long[] r, int[] sizes) {
+            long[] b = new long[r.length];
+            long total = 0;
+            for (int i = 0; i < r.length; i++) {
+                b[i] = sizes[i];
+                total += sizes[i];
+            }
+            return new Groups(r, b, r.length, false, false, 0, (double) total / r.length);
+        }
+
+        static Groups of(long[] r, int[] sizes) {
+            int n = r.length;
+            Groups single = perProbe(r, sizes);
+            int gapCount = n - 1;
+            if (n < 6) {
+                return single;
+            }
+            long[] sorted = new long[gapCount];
+            for (int i = 0; i < gapCount; i++) {
+                sorted[i] = Math.max(GAP_FLOOR_NS, r[i + 1] - r[i]);
+            }
+            Arrays.sort(sorted);
+            int minShort = Math.max(1, (int) Math.ceil(MIN_SHORT_FRACTION * gapCount));
+            int split = -1;
+            double bestRatio = 0;
+            for (int m = minShort; m <= gapCount - 2; m++) { // m short gaps, at least 2 long ones
+                double ratio = (double) sorted[m] / sorted[m - 1];
+                if (ratio > bestRatio) {
+                    bestRatio = ratio;
+                    split = m;
+                }
+            }
+            if (split < 0 || bestRatio < BATCH_RATIO) {
+                return single;
+            }
+            long tau = sorted[split - 1];
+            long[] t = new long[n];
+            long[] b = new long[n];
+            int[] count = new int[n];
+            int gs = 0;
+            t[0] = r[0];
+            b[0] = sizes[0];
+            count[0] = 1;
+            for (int i = 1; i < n; i++) {
+                long gap = Math.max(GAP_FLOOR_NS, r[i] - r[i - 1]);
+                if (gap <= tau) {
+                    b[gs] += sizes[i];
+                    count[gs]++;
+                } else {
+                    gs++;
+                    t[gs] = r[i];
+                    b[gs] = sizes[i];
+                    count[gs] = 1;
+                }
+            }
+            gs++;
+            int multi = 0;
+            for (int j = 0; j < gs; j++) {
+                if (count[j] >= 2) {
+                    multi++;
+                }
+            }
+            double meanProbe = single.meanProbeBytes;
+            if (gs >= 4 && multi >= MIN_FLAGGED_BATCHES) {
+                long[] intervals = new long[gs - 1];
+                for (int j = 0; j < gs - 1; j++) {
+                    intervals[j] = t[j + 1] - t[j];
+                }
+                long period = period(intervals);
+                if (period > 0 && tau <= period / 4 && periodicShare(intervals, period) >= PERIODIC_SHARE) {
+                    return new Groups(Arrays.copyOf(t, gs), Arrays.copyOf(b, gs), gs, true, true, period, meanProbe);
+                }
+            }
+            if (bestRatio >= BATCH_RATIO_UNFLAGGED && multi >= 2 && gs >= 3) {
+                long[] intervals = new long[gs - 1];
+                for (int j = 0; j < gs - 1; j++) {
+                    intervals[j] = t[j + 1] - t[j];
+                }
+                long[] s = intervals.clone();
+                Arrays.sort(s);
+                long typical = Math.max(1, s[s.length / 2]);
+                return new Groups(Arrays.copyOf(t, gs), Arrays.copyOf(b, gs), gs, true, false, typical, meanProbe);
+            }
+            return single;
+        }
+    }
+
+    /// The batching period: the median of the batch-start intervals near the low end (the
+    /// 20th percentile), so that an occasional empty period (an interval of 2P) is ignored.
+    static long period(long[] intervals) {
+        long[] s = intervals.clone();
+        Arrays.sort(s);
+        long q = s[(int) (0.2 * (s.length - 1))];
+        if (q <= 0) {
+            return 0;
+        }
+        long lo = q * 3 / 4;
+        long hi = q * 4 / 3 + 1;
+        int from = 0;
+        while (from < s.length && s[from] < lo) {
+            from++;
+        }
+        int to = from;
+        while (to < s.length && s[to] <= hi) {
+            to++;
+        }
+        if (to == from) {
+            return q;
+        }
+        return s[(from + to - 1) / 2];
+    }
+
+    static double periodicShare(long[] intervals, long period) {
+        int ok = 0;
+        for (long d : intervals) {
+            long k = Math.max(1, Math.round((double) d / period));
+            if (Math.abs(d - k * period) <= PERIOD_TOLERANCE * period) {
+                ok++;
+            }
+        }
+        return (double) ok / intervals.length;
+    }
+
+    // ------------------------------------------------------------------ token-bucket knee
+
+    record Knee(int index, double tailRate, double headRate, double burstBytes, double fastShare) {
+    }
+
+    /// Two-segment fit of time against cumulative bytes (prefix sums, O(groups)).
+    static Knee findKnee(Groups g, long minWindowNs) {
+        int size = g.size;
+        if (size < KNEE_MIN_TAIL_GROUPS + 2) {
+            return null;
+        }
+        // x: cumulative kilobytes; y: microseconds since the first group (well-conditioned doubles)
+        double[] px = new double[size + 1];
+        double[] py = new double[size + 1];
+        double[] pxx = new double[size + 1];
+        double[] pxy = new double[size + 1];
+        double[] pyy = new double[size + 1];
+        for (int j = 0; j < size; j++) {
+            double x = g.cum[j] / 1000.0;
+            double y = (g.t[j] - g.t[0]) / 1000.0;
+            px[j + 1] = px[j] + x;
+            py[j + 1] = py[j] + y;
+            pxx[j + 1] = pxx[j] + x * x;
+            pxy[j + 1] = pxy[j] + x * y;
+            pyy[j + 1] = pyy[j] + y * y;
+        }
+        double sseAll = sse(px, py, pxx, pxy, pyy, 0, size - 1);
+        if (!(sseAll > 0)) {
+            return null; // perfectly straight
+        }
+        int best = -1;
+        double bestSse = Double.MAX_VALUE;
+        for (int k = 1; k <= size - KNEE_MIN_TAIL_GROUPS; k++) {
+            double s = sse(px, py, pxx, pxy, pyy, 0, k) + sse(px, py, pxx, pxy, pyy, k, size - 1);
+            if (s < bestSse) {
+                bestSse = s;
+                best = k;
+            }
+        }
+        if (best < 0 || bestSse > KNEE_SSE_SHARE * sseAll) {
+            return null;
+        }
+        int k = best;
+        long tailNs = g.t[size - 1] - g.t[k];
+        if (tailNs <= 0) {
+            return null;
+        }
+        double tailRate = (double) (g.cum[size - 1] - g.cum[k]) / tailNs;
+        double headRate = headRate(g, k, minWindowNs);
+        if (headRate < KNEE_MIN_RATIO * tailRate) {
+            return null;
+        }
+        int windows = 0;
+        int fast = 0;
+        for (int j = k; j < size - 1; j++) {
+            int e = j + 1;
+            while (e < size - 1 && g.t[e] - g.t[j] < minWindowNs) {
+                e++;
+            }
+            long dt = g.t[e] - g.t[j];
+            if (dt <= 0) {
+                fast++;
+                windows++;
+                continue;
+            }
+            windows++;
+            if ((double) (g.cum[e] - g.cum[j]) / dt >= KNEE_FAST_WINDOW * tailRate) {
+                fast++;
+            }
+        }
+        double fastShare = windows == 0 ? 1 : (double) fast / windows;
+        if (fastShare > KNEE_MAX_FAST_SHARE) {
+            return null;
+        }
+        // the train's true start: the first stamp, or earlier if it came late after idle
+        double t0 = g.t[0];
+        if (k >= 2 && Double.isFinite(headRate)) {
+            t0 = Math.min(t0, g.t[1] - g.bytes[1] / headRate);
+        }
+        double[] b = new double[size - 1 - k];
+        for (int j = k + 1; j < size; j++) {
+            b[j - k - 1] = g.cum[j] - tailRate * (g.t[j] - t0);
+        }
+        Arrays.sort(b);
+        double burst = b[b.length / 2];
+        if (!(burst > 0)) {
+            return null;
+        }
+        return new Knee(k, tailRate, headRate, burst, fastShare);
+    }
+
+    /// The head's rate: the median of its window rates from group 1 on (the first stamp may be
+    /// late after idle, and the last head window may already hold the first slow gap);
+    /// infinite when the head arrived as one batch.
+    static double headRate(Groups g, int k, long minWindowNs) {
+        int from = k >= 2 ? 1 : 0;
+        double[] rates = new double[k - from];
+        int m = 0;
+        for (int j = from; j < k; j++) {
+            int e = j + 1;
+            while (e < k && g.t[e] - g.t[j] < minWindowNs) {
+                e++;
+            }
+            long dt = g.t[e] - g.t[j];
+            rates[m++] = dt > 0 ? (double) (g.cum[e] - g.cum[j]) / dt : Double.POSITIVE_INFINITY;
+        }
+        if (m == 0) {
+            return Double.POSITIVE_INFINITY;
+        }
+        Arrays.sort(rates, 0, m);
+        return rates[m / 2];
+    }
+
+    private static double sse(double[] px, double[] py, double[] pxx, double[] pxy, double[] pyy, int a, int b) {
+        int m = b - a + 1;
+        if (m <= 2) {
+            return 0;
+        }
+        double sx = px[b + 1] - px[a];
+        double sy = py[b + 1] - py[a];
+        double sxx = pxx[b + 1] - pxx[a] - sx * sx / m;
+        double sxy = pxy[b + 1] - pxy[a] - sx * sy / m;
+        double syy = pyy[b + 1] - pyy[a] - sy * sy / m;
+        if (sxx <= 0) {
+            return Math.max(0, syy);
+        }
+        return Math.max(0, syy - sxy * sxy / sxx);
+    }
+
+    // ------------------------------------------------------------------ cross-traffic filter
+
+    /// Share of the gaps from group `from` on that are longer than `thresholdNs`.
+    static double wideShare(Groups g, int from, double thresholdNs) {
+        int wide = 0;
+        for (int j = from + 1; j < g.size; j++) {
+            if (g.t[j] - g.t[j - 1] > thresholdNs) {
+                wide++;
+            }
+        }
+        return (double) wide / Math.max(1, g.size - 1 - from);
+    }
+
+    /// Whether every arrival stays within `boundNs` of the straight line through the train at
+    /// `rate` (bytes/ns) from group `from`.
+    static boolean withinOneProbeOfLine(Groups g, int from, double rate, double boundNs) {
+        for (int j = from; j < g.size; j++) {
+            double expected = (g.cum[j] - g.cum[from]) / rate;
+            if (Math.abs((g.t[j] - g.t[from]) - expected) > boundNs) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    record Robust(double rate, double support, boolean clean) {
+    }
+
+    /// The fastest dense cluster of window rates (windows of one gap, or of ≥ `minWindowNs`
+    /// when batched), compared with the whole train's dispersion.
+    static Robust robustRate(Groups g, long minWindowNs) {
+        int size = g.size;
+        int from = size >= 8 ? 1 : 0; // skip the first group: late first stamp after idle
+        long wholeNs = g.t[size - 1] - g.t[from];
+        if (wholeNs <= 0) {
+            from = 0;
+            wholeNs = g.t[size - 1] - g.t[0];
+            if (wholeNs <= 0) {
+                return null;
+            }
+        }
+        double whole = (double) (g.cum[size - 1] - g.cum[from]) / wholeNs;
+        int cap = size - 1;
+        double[] x = new double[cap]; // ns per byte
+        long[] dts = new long[cap];
+        long[] dbs = new long[cap];
+        int w = 0;
+        for (int j = 0; j < size - 1; j++) {
+            int e = j + 1;
+            while (e < size - 1 && g.t[e] - g.t[j] < minWindowNs) {
+                e++;
+            }
+            long dt = g.t[e] - g.t[j];
+            long db = g.cum[e] - g.cum[j];
+            if (dt <= 0 || db <= 0) {
+                continue;
+            }
+            x[w] = (double) dt / db;
+            dts[w] = dt;
+            dbs[w] = db;
+            w++;
+            if (e == size - 1 && minWindowNs > 0) {
+                break; // further windows would all be shorter than the minimum
+            }
+        }
+        if (w < 2) {
+            return new Robust(whole, 0.5, true);
+        }
+        Integer[] order = new Integer[w];
+        for (int i = 0; i < w; i++) {
+            order[i] = i;
+        }
+        double[] xs = Arrays.copyOf(x, w);
+        Arrays.sort(order, (a, b) -> Double.compare(xs[a], xs[b]));
+        double[] sx = new double[w];
+        for (int i = 0; i < w; i++) {
+            sx[i] = xs[order[i]];
+        }
+        long[] sortedDt = Arrays.copyOf(dts, w);
+        Arrays.sort(sortedDt);
+        long medianDt = sortedDt[w / 2];
+        long[] sortedDb = Arrays.copyOf(dbs, w);
+        Arrays.sort(sortedDb);
+        long medianDb = sortedDb[w / 2];
+        double h = CLUSTER_HALF_WIDTH;
+        if (g.batched) {
+            h = Math.max(h, 1.5 * g.meanProbeBytes / Math.max(1, medianDb));
+        } else {
+            h = Math.max(h, 1.5 * TIMESTAMP_QUANTUM_NS / Math.max(1.0, medianDt));
+        }
+        double width = 1 + 2 * h;
+        int[] counts = new int[w];
+        int best = 0;
+        int hi = 0;
+        for (int i = 0; i < w; i++) {
+            hi = Math.max(hi, i);
+            while (hi + 1 < w && sx[hi + 1] <= sx[i] * width) {
+                hi++;
+            }
+            counts[i] = hi - i + 1;
+            best = Math.max(best, counts[i]);
+        }
+        if (best < 2) {
+            return new Robust(whole, 0.5, true); // no two windows agree: nothing to prefer
+        }
+        int threshold = Math.max(2, (best + 1) / 2);
+        int start = 0;
+        while (start < w && counts[start] < threshold) {
+            start++;
+        }
+        // re-centre on the cluster's median and take everything within ±h of it
+        double centre = sx[start + (counts[start] - 1) / 2];
+        double lo = centre / width;
+        double up = centre * width;
+        double sumDt = 0;
+        double sumDb = 0;
+        int members = 0;
+        for (int i = 0; i < w; i++) {
+            if (x[i] >= lo && x[i] <= up) {
+                sumDt += dts[i];
+                sumDb += dbs[i];
+                members++;
+            }
+        }
+        double mode = sumDb / sumDt;
+        if (whole >= CLEAN_WHOLE_SHARE * mode) {
+            return new Robust(whole, 1.0, true);
+        }
+        double probeNs = g.meanProbeBytes / mode;
+        if (!g.batched && wideShare(g, from, 1.25 * probeNs) >= QUANTISED_WIDE_SHARE
+                && withinOneProbeOfLine(g, from, whole, probeNs)) {
+            // Many widened gaps that never add up to more than one probe time: stamps
+            // quantised to a timer grid (a coalescing period longer than the probe spacing),
+            // not cross traffic, whose extra delays accumulate.
+            return new Robust(whole, 1.0, true);
+        }
+        return new Robust(mode, (double) members / w, false);
+    }
+}

@@ -1,0 +1,236 @@
+package io.quaver.internal.estimation;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/// The planner in virtual time, goal G6: first measurement ≤ 64 KB + R·50 ms, steady tracking
+/// ≤ 1 % of the capacity, continuous probegap only while an adaptive flow is active.
+class ProbePlannerTest {
+    private static final long MS = 1_000_000L;
+    private static final long S = 1_000_000_000L;
+    private static final long MBPS = 1_000_000L;
+
+    @ParameterizedTest(name = "{0} Mbit/s")
+    @ValueSource(longs = {1, 10, 100, 1000})
+    void firstMeasurementStaysWithinBudgetAndGivesEveryEstimate(long mbps) {
+        long cap = mbps * MBPS;
+        SyntheticPath p = SyntheticPath.builder(cap).propagation(5 * MS, 5 * MS).seed(mbps).build();
+        Harness h = new Harness(p).runUntil(1_000 * MS);
+        long budget = 64 * 1024 + cap / 8 * 50 / 1000;
+        long firstBytes = h.bytesBetween(0, 1_000 * MS);
+        System.out.printf("G6 %d Mbit/s: first measurement %d B of %d B budget, %d trains, %d probegap; %s%n", mbps,
+                firstBytes, budget, h.trainsBetween(0, 1_000 * MS), h.probegapsBetween(0, 1_000 * MS), h.analyses);
+        assertThat(firstBytes).isLessThanOrEqualTo(budget);
+        assertThat(h.planner.fastPhaseBytes()).isLessThanOrEqualTo(budget);
+        PathSnapshot s = h.snapshot();
+        assertThat((double) s.bottleneckBps().orElseThrow()).isCloseTo(cap, org.assertj.core.data.Percentage.withPercentage(2));
+        assertThat(s.rttUs()).isPresent();
+        if (mbps >= 10) {
+            assertThat(s.availableBps()).as("G4: available within the fast phase").isPresent();
+        }
+    }
+
+    /// G4: every estimate (bottleneck, available, RTT) within 250 ms + 1 RTT of the start.
+    @ParameterizedTest(name = "{0} Mbit/s")
+    @ValueSource(longs = {10, 100, 1000})
+    void everyEstimateWithin250MillisecondsPlusOneRtt(long mbps) {
+        for (long rttMs : new long[] {2, 20, 100}) {
+            SyntheticPath p = SyntheticPath.builder(mbps * MBPS).propagation(rttMs * MS / 2, rttMs * MS / 2)
+                    .seed(mbps + rttMs).build();
+            Harness h = new Harness(p);
+            h.active = true;
+            long step = MS;
+            while (!h.snapshot().allNewerThan(0) && h.nowNs < 2 * S) {
+                h.runUntil(h.nowNs + step);
+            }
+            long firstNs = h.nowNs;
+            System.out.printf("G4 %d Mbit/s, RTT %d ms: all estimates after %d ms%n", mbps, rttMs, firstNs / MS);
+            assertThat(firstNs).as("%d Mbit/s, RTT %d ms", mbps, rttMs).isLessThanOrEqualTo(250 * MS + rttMs * MS);
+        }
+    }
+
+    @Test
+    void firstTrainWithoutAnyEstimateIsAtMost64KB() {
+        ProbePlanner planner = new ProbePlanner();
+        ProbeAction a = planner.nextAction(123, new PlannerState(false, PathSnapshot.none(123)));
+        assertThat(a).isInstanceOf(ProbeAction.SendTrain.class);
+        assertThat(((ProbeAction.SendTrain) a).bytes()).isLessThanOrEqualTo(64 * 1024);
+        // nothing else before its result, except probegap
+        for (int i = 0; i < 50; i++) {
+            ProbeAction b = planner.nextAction(123 + i * MS, new PlannerState(false, PathSnapshot.none(123 + i * MS)));
+            assertThat(b).isNotInstanceOf(ProbeAction.SendTrain.class);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} Mbit/s")
+    @ValueSource(longs = {1, 10, 100, 1000})
+    void steadyTrackingLoadIsAtMostOnePercent(long mbps) {
+        long cap = mbps * MBPS;
+        SyntheticPath p = SyntheticPath.builder(cap).propagation(5 * MS, 5 * MS).seed(mbps + 7).build();
+        Harness h = new Harness(p).runUntil(130 * S);
+        double worst = 0;
+        for (long from = 2 * S; from + 10 * S <= 130 * S; from += 500 * MS) {
+            double share = h.bytesBetween(from, from + 10 * S) * 8.0 / (cap * 10.0);
+            worst = Math.max(worst, share);
+        }
+        System.out.printf("G6 %d Mbit/s: steady tracking, worst 10 s window %.3f%% of capacity%n", mbps, worst * 100);
+        assertThat(worst).isLessThanOrEqualTo(0.01);
+        assertThat(h.trainsBetween(2 * S, 130 * S)).as("upkeep keeps measuring").isGreaterThanOrEqualTo(1);
+        assertThat(h.snapshot().bottleneckAtNs()).isGreaterThan(2 * S);
+    }
+
+    @Test
+    void probegapRunsContinuouslyOnlyWhileAnAdaptiveFlowIsActive() {
+        long cap = 100 * MBPS;
+        SyntheticPath p = SyntheticPath.builder(cap).seed(11).build();
+        Harness h = new Harness(p).runUntil(20 * S);
+        long idleProbes = h.probegapsBetween(1 * S, 20 * S);
+        h.active = true;
+        h.runUntil(30 * S);
+        long activeProbes = h.probegapsBetween(20 * S, 30 * S);
+        h.active = false;
+        h.runUntil(50 * S);
+        long afterProbes = h.probegapsBetween(30 * S + 100 * MS, 50 * S);
+        // tracking only: sparse bursts (≤ 5 per second, none between bursts)
+        assertThat(idleProbes).isLessThanOrEqualTo(19 * 5);
+        assertThat(maxProbesInAnyWindow(h, 1 * S, 20 * S, 100 * MS)).isLessThanOrEqualTo(5);
+        // active: qWAVE's 1 ms cadence (dithered)
+        assertThat(activeProbes).isBetween(9_000L, 11_000L);
+        // gaps only while a train crosses the bottleneck (a fast phase starts on activation)
+        assertThat(gapQuantile(h, 20 * S, 30 * S, 0.99)).isLessThanOrEqualTo(2 * MS);
+        assertThat(gapQuantile(h, 20 * S, 30 * S, 1.0)).isLessThanOrEqualTo(50 * MS);
+        assertThat(afterProbes).isLessThanOrEqualTo(20 * 5);
+        System.out.printf("probegap per second: tracking %.1f, active %.1f, after %.1f%n", idleProbes / 19.0,
+                activeProbes / 10.0, afterProbes / 19.9);
+    }
+
+    @Test
+    void activeProbegapStaysWithinFivePercentOnSlowPaths() {
+        long cap = 2 * MBPS;
+        SyntheticPath p = SyntheticPath.builder(cap).seed(12).build();
+        Harness h = new Harness(p).runUntil(5 * S);
+        h.active = true;
+        h.runUntil(25 * S);
+        long probeBytes = h.sent.stream().filter(x -> !x.train() && x.atNs() >= 6 * S && x.atNs() < 25 * S)
+                .mapToLong(Harness.Sent::bytes).sum();
+        double share = probeBytes * 8.0 / (cap * 19.0);
+        assertThat(share).isBetween(0.04, 0.055);
+        assertThat(h.snapshot().availableBps()).isPresent();
+    }
+
+    @Test
+    void anAdaptiveFlowOnAStalePathStartsAFreshMeasurement() {
+        SyntheticPath p = SyntheticPath.builder(10 * MBPS).seed(13).build();
+        Harness h = new Harness(p).runUntil(8 * S);
+        long before = h.trainsBetween(0, 8 * S);
+        h.active = true;
+        h.runUntil(9 * S);
+        assertThat(h.trainsBetween(8 * S, 9 * S)).as("fast phase again").isGreaterThanOrEqualTo(2);
+        assertThat(before).isEqualTo(3);
+    }
+
+    @Test
+    void requestFreshRunsAnotherFastPhase() {
+        SyntheticPath p = SyntheticPath.builder(10 * MBPS).seed(14).build();
+        Harness h = new Harness(p).runUntil(3 * S);
+        h.planner.requestFresh(h.nowNs);
+        h.runUntil(4 * S);
+        assertThat(h.trainsBetween(3 * S, 4 * S)).isGreaterThanOrEqualTo(2);
+        assertThat(h.snapshot().bottleneckAtNs()).isGreaterThan(3 * S);
+    }
+
+    @Test
+    void trainsSpanSixteenCoalescingPeriods() {
+        BottleneckEstimate b = new BottleneckEstimate(1_000 * MBPS, 1_000 * MBPS, -1, true, 125_000, 1, 3, 30_000,
+                false, 0);
+        PathSnapshot path = new PathSnapshot(Optional.of(b), Optional.empty(), Optional.empty(), 0);
+        ProbePlanner planner = new ProbePlanner();
+        planner.requestFresh(0);
+        ProbeAction.SendTrain t = (ProbeAction.SendTrain) planner.nextAction(0, new PlannerState(false, path));
+        // 16 × 125 µs at 1 Gbit/s = 250 KB
+        assertThat(t.bytes()).isGreaterThanOrEqualTo(249_000);
+    }
+
+    @Test
+    void slowPathsGetSmallerProbesRatherThanTooShortTrains() {
+        BottleneckEstimate b = new BottleneckEstimate(64_000, 64_000, -1, false, 0, 1, 3, 30_000, false, 0);
+        PathSnapshot path = new PathSnapshot(Optional.of(b), Optional.empty(), Optional.empty(), 0);
+        ProbePlanner planner = new ProbePlanner();
+        ProbeAction a;
+        long now = 0;
+        List<ProbeAction.SendTrain> trains = new ArrayList<>();
+        while (now < 200 * S) {
+            a = planner.nextAction(now, new PlannerState(false,
+                    new PathSnapshot(Optional.of(new BottleneckEstimate(64_000, 64_000, -1, false, 0, 1, 3, 30_000,
+                            false, now)), Optional.empty(), Optional.empty(), now)));
+            if (a instanceof ProbeAction.SendTrain t) {
+                trains.add(t);
+            }
+            now = a instanceof ProbeAction.Idle i ? i.untilNs() : now;
+        }
+        ProbeAction.SendTrain upkeep = trains.getLast();
+        assertThat(upkeep.count()).isGreaterThanOrEqualTo(8);
+        assertThat(upkeep.probeIpBytes()).isLessThan(1500);
+        assertThat(path.bottleneckBps()).hasValue(64_000);
+    }
+
+    @Test
+    void idleIsAlwaysInTheFuture() {
+        ProbePlanner planner = new ProbePlanner();
+        long now = 0;
+        for (int i = 0; i < 10_000; i++) {
+            ProbeAction a = planner.nextAction(now, new PlannerState(i % 1000 < 500, PathSnapshot.none(now)));
+            if (a instanceof ProbeAction.Idle idle) {
+                assertThat(idle.untilNs()).isGreaterThan(now);
+                now = idle.untilNs();
+            }
+        }
+    }
+
+    @Test
+    void sameSeedSamePlan() {
+        List<String> a = plan(42);
+        assertThat(plan(42)).isEqualTo(a);
+        assertThat(plan(43)).isNotEqualTo(a);
+    }
+
+    private static List<String> plan(long seed) {
+        SyntheticPath p = SyntheticPath.builder(10 * MBPS).seed(1).build();
+        Harness h = new Harness(p, new PathEstimator(), new ProbePlanner(ProbePlanner.Config.DEFAULT, seed));
+        h.active = true;
+        h.runUntil(300 * MS);
+        return h.sent.stream().map(Object::toString).toList();
+    }
+
+    private static long maxProbesInAnyWindow(Harness h, long from, long to, long windowNs) {
+        List<Long> times = h.sent.stream().filter(x -> !x.train() && x.atNs() >= from && x.atNs() < to)
+                .map(Harness.Sent::atNs).toList();
+        long best = 0;
+        int j = 0;
+        for (int i = 0; i < times.size(); i++) {
+            while (times.get(i) - times.get(j) >= windowNs) {
+                j++;
+            }
+            best = Math.max(best, i - j + 1);
+        }
+        return best;
+    }
+
+    private static long gapQuantile(Harness h, long from, long to, double q) {
+        List<Long> times = h.sent.stream().filter(x -> !x.train() && x.atNs() >= from && x.atNs() < to)
+                .map(Harness.Sent::atNs).toList();
+        long[] gaps = new long[times.size() - 1];
+        for (int i = 1; i < times.size(); i++) {
+            gaps[i - 1] = times.get(i) - times.get(i - 1);
+        }
+        java.util.Arrays.sort(gaps);
+        return gaps[(int) Math.round(q * (gaps.length - 1))];
+    }
+}
