@@ -15,6 +15,8 @@ import io.quaver.internal.platform.NetNamespace;
 import io.quaver.internal.platform.Platform;
 import io.quaver.internal.platform.SocketInfo;
 import io.quaver.internal.shaping.Admission;
+import io.quaver.internal.adaptive.Completion;
+import io.quaver.internal.adaptive.NotificationRegistry;
 import io.quaver.internal.shaping.KernelClasses;
 import io.quaver.internal.shaping.Pacer;
 import io.quaver.internal.shaping.PacingPolicy;
@@ -37,6 +39,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.function.Supplier;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
 
 /// The flow registry and marking enforcement of one subsystem (the whole JVM when embedded).
@@ -60,6 +63,10 @@ public final class Engine {
     /// lock ([#flushClosed()]); guarded by the lock.
     private final List<FlowSender> closing = new ArrayList<>();
     private volatile Admission admission = Admission.ALWAYS;
+    private final AdaptiveFlows adaptive = new AdaptiveFlows();
+    /// Notification completions decided under the lock, performed by [#unlockAndFlush()];
+    /// guarded by the lock.
+    private final List<Completion> completions = new ArrayList<>();
     private int lastFlowId;
 
     Engine(Platform platform) {
@@ -120,18 +127,41 @@ public final class Engine {
         this.admission = java.util.Objects.requireNonNull(admission);
     }
 
+    /// The adaptive side: path monitors and pending notifications.
+    public AdaptiveFlows adaptive() {
+        return adaptive;
+    }
+
     /// Releases the lock, then aborts the queued sends of flows destroyed meanwhile (their
-    /// futures complete with `OPERATION_ABORTED` on the pacer thread, never under the lock).
+    /// futures complete with `OPERATION_ABORTED` on the pacer thread, never under the lock)
+    /// and performs the notification completions decided meanwhile. When the lock is still
+    /// held (re-entered), both wait for the outermost release through [#flush()].
     private void unlockAndFlush() {
+        if (lock.getHoldCount() > 1) {
+            lock.unlock();
+            return;
+        }
         List<FlowSender> done = List.of();
         if (!closing.isEmpty()) {
             done = List.copyOf(closing);
             closing.clear();
         }
+        List<Completion> complete = List.of();
+        if (!completions.isEmpty()) {
+            complete = List.copyOf(completions);
+            completions.clear();
+        }
         lock.unlock();
         for (FlowSender f : done) {
             f.abortQueued();
         }
+        Completion.performAll(complete);
+    }
+
+    /// Performs what [#unlockAndFlush()] left for the outermost release (call without the lock).
+    void flush() {
+        lock.lock();
+        unlockAndFlush();
     }
 
     // ---------------------------------------------------------------- flows
@@ -161,6 +191,7 @@ public final class Engine {
             join(flow, state, dest);
             if (mode == FlowMode.ADAPTIVE) {
                 tracking.flowAdded(flow.id, owner, dest);
+                adaptive.flowAdded(flow.id, pathKey(owner, dest));
             }
             return flow.id;
         } finally {
@@ -327,9 +358,68 @@ public final class Engine {
                 admission.admit(flow.id, flow.mode, dest, rate, others);
             }
             setRateContract(flow, rate, true);
+            if (flow.mode == FlowMode.ADAPTIVE) {
+                adaptive.rateAdmitted(flow.id, admittedBps(flow));
+            }
             enforce(flow);
         } finally {
             lock.unlock();
+        }
+    }
+
+    /// The rate admitted to a flow, bits/s (0 = none).
+    private static long admittedBps(FlowState flow) {
+        return flow.admitted && flow.rate != null && flow.rate.bandwidthBps() != 0
+                ? PacingPolicy.effectiveRateBps(flow.rate.bandwidthBps()) : 0;
+    }
+
+    /// The path an adaptive flow's notifications follow, `null` when experiments towards it are
+    /// forbidden by policy (off-link without `offLinkExperiments`).
+    private static Tracking.Key pathKey(EmbeddedSession owner, InetSocketAddress dest) {
+        java.net.InetAddress id = Addresses.clientIdentity(dest);
+        if (!owner.options().offLinkExperiments() && !io.quaver.internal.probe.OnLink.isOnLink(id)) {
+            return null;
+        }
+        return new Tracking.Key(id, owner.options().sinkPort());
+    }
+
+    // ---------------------------------------------------------------- notifications
+
+    /// `QOSNotifyCongested` / `QOSNotifyUncongested` (decisions.md items 2, 9, 10, 11).
+    CompletableFuture<Void> notifyState(EmbeddedSession owner, int flowId, boolean congested) {
+        NotificationRegistry.Registration<Void> r;
+        lock.lock();
+        try {
+            owner.checkOpen();
+            requireAdaptive(flow(owner, flowId));
+            r = adaptive.notifyState(flowId, congested);
+        } finally {
+            lock.unlock();
+        }
+        Completion.performAll(r.completions());
+        return r.future();
+    }
+
+    /// `QOSNotifyAvailable` (decisions.md items 8, 13).
+    CompletableFuture<Long> notifyAvailable(EmbeddedSession owner, int flowId, long targetBps) {
+        NotificationRegistry.Registration<Long> r;
+        lock.lock();
+        try {
+            owner.checkOpen();
+            FlowState flow = flow(owner, flowId);
+            requireAdaptive(flow);
+            r = adaptive.notifyAvailable(flowId, targetBps, admittedBps(flow));
+        } finally {
+            lock.unlock();
+        }
+        Completion.performAll(r.completions());
+        return r.future();
+    }
+
+    private static void requireAdaptive(FlowState flow) {
+        if (flow.mode != FlowMode.ADAPTIVE) {
+            throw Errors.notSupported("notifications need an adaptive flow; flow " + Integer.toUnsignedString(flow.id)
+                    + " is non-adaptive");
         }
     }
 
@@ -713,6 +803,7 @@ public final class Engine {
         flow.enforcement = Enforcement.NONE;
         if (flow.mode == FlowMode.ADAPTIVE) {
             tracking.flowRemoved(flow.id);
+            completions.addAll(adaptive.flowRemoved(flow.id));
         }
         for (Membership m : List.copyOf(flow.members)) {
             leave(m);

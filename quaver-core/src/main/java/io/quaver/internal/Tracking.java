@@ -356,7 +356,8 @@ public final class Tracking {
         InetSocketAddress sink = new InetSocketAddress(e.key.client(), e.key.sinkPort());
         ProberConfig config = ProberConfig.of(sink, e.onLink, engine.platform());
         try {
-            ClientProber p = ClientProber.start(config, models.get(), e.key.client().getHostAddress());
+            ClientProber p = ClientProber.start(config, engine.adaptive().monitored(e.key, models.get()),
+                    e.key.client().getHostAddress());
             Key key = e.key;
             p.onRouteCheck(supported -> engine.setPathVerified(key.client(), key.sinkPort(), supported));
             e.prober = p;
