@@ -155,6 +155,7 @@ class NotificationTest {
     void availableTargetMustBeAboveTheAdmittedRate() throws IOException {
         QosFlow flow = adaptiveFlow();
         assertError(() -> flow.notifyAvailable(0), QosError.INVALID_PARAMETER);
+        adaptive.injectEstimates(PEER, SINK_PORT, 100_000_000, 100_000_000);
         flow.setOutgoingRate(OutgoingRate.of(1_000_000, Shaping.SHAPE_AND_MARK));
         assertError(() -> flow.notifyAvailable(1_000_000), QosError.INVALID_PARAMETER);
         assertError(() -> flow.notifyAvailable(500_000), QosError.INVALID_PARAMETER);
@@ -167,6 +168,7 @@ class NotificationTest {
     @Test
     void availableStaysPendingWhileTheHeadroomIsShort() throws Exception {
         QosFlow flow = adaptiveFlow();
+        adaptive.injectEstimates(PEER, SINK_PORT, 100_000_000, 100_000_000);
         flow.setOutgoingRate(OutgoingRate.of(1_000_000, Shaping.SHAPE_AND_MARK));
         CompletableFuture<Long> available = flow.notifyAvailable(5_000_000);
         long now = System.nanoTime();

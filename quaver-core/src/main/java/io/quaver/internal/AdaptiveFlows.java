@@ -48,6 +48,9 @@ public final class AdaptiveFlows {
         CongestionState forced;
         long lastAvailableAtNs = Long.MIN_VALUE;
         long lastEstimateCheckNs = Long.MIN_VALUE;
+        /// The path's latest estimates, for admission control (-1 = none).
+        long bottleneckBps = -1;
+        long availableBps = -1;
 
         CongestionState state() {
             return forced != null ? forced : monitor.state();
@@ -214,6 +217,7 @@ public final class AdaptiveFlows {
                 if (est == null) {
                     est = inner.estimates(nowNs);
                 }
+                record(key, est);
                 if (est.availableBps().isPresent()) {
                     estimate(key, nowNs, est.availableBps().getAsLong(), est.availableAtNs());
                 }
@@ -224,6 +228,32 @@ public final class AdaptiveFlows {
                 return inner.estimates(nowNs);
             }
         };
+    }
+
+    private void record(Tracking.Key key, PathEstimates est) {
+        lock.lock();
+        try {
+            Path p = paths.get(key);
+            if (p != null) {
+                p.bottleneckBps = est.bottleneckBps().orElse(-1);
+                p.availableBps = est.availableBps().orElse(-1);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /// The latest (bottleneck, available) estimates of the flow's path, -1 where none exists;
+    /// `null` when the flow has no path (off-link without experiments).
+    long[] estimatesOf(int flowId) {
+        lock.lock();
+        try {
+            FlowEntry f = flows.get(flowId);
+            Path p = f == null || f.key == null ? null : paths.get(f.key);
+            return p == null ? null : new long[] {p.bottleneckBps, p.availableBps};
+        } finally {
+            lock.unlock();
+        }
     }
 
     private void sample(Tracking.Key key, long nowNs, long sequence, long sendNs, long receiveNs) {
@@ -373,11 +403,28 @@ public final class AdaptiveFlows {
                 throw new IllegalStateException("no adaptive flow towards " + client);
             }
             p.monitor.watch().onEstimate(atNs, availableBps, p.state());
+            p.availableBps = availableBps;
             checkAvailable(p, Math.max(atNs, System.nanoTime()), out);
         } finally {
             lock.unlock();
         }
         Completion.performAll(out);
+    }
+
+    /// Test seam: the path's bottleneck and available bandwidth estimates as admission control
+    /// sees them (until the path model reports its own).
+    public void injectEstimates(InetSocketAddress client, int sinkPort, long bottleneckBps, long availableBps) {
+        lock.lock();
+        try {
+            Path p = paths.get(new Tracking.Key(Addresses.clientIdentity(client), sinkPort));
+            if (p == null) {
+                throw new IllegalStateException("no adaptive flow towards " + client);
+            }
+            p.bottleneckBps = bottleneckBps;
+            p.availableBps = availableBps;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /// Requests pending now (for tests and leak checks).

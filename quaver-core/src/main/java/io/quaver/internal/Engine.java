@@ -15,6 +15,8 @@ import io.quaver.internal.platform.NetNamespace;
 import io.quaver.internal.platform.Platform;
 import io.quaver.internal.platform.SocketInfo;
 import io.quaver.internal.shaping.Admission;
+import io.quaver.internal.adaptive.AdmissionControl;
+import io.quaver.internal.adaptive.AdmissionPolicy;
 import io.quaver.internal.adaptive.Completion;
 import io.quaver.internal.adaptive.NotificationRegistry;
 import io.quaver.internal.shaping.KernelClasses;
@@ -62,7 +64,8 @@ public final class Engine {
     /// Send paths of destroyed flows whose queued sends still have to be aborted, outside the
     /// lock ([#flushClosed()]); guarded by the lock.
     private final List<FlowSender> closing = new ArrayList<>();
-    private volatile Admission admission = Admission.ALWAYS;
+    /// `null`: the built-in admission control ([#admit]).
+    private volatile Admission admission;
     private final AdaptiveFlows adaptive = new AdaptiveFlows();
     /// Notification completions decided under the lock, performed by [#unlockAndFlush()];
     /// guarded by the lock.
@@ -122,9 +125,25 @@ public final class Engine {
         return pacer;
     }
 
-    /// Replaces the admission control of adaptive flows' rates (issue 5 plugs in here).
+    /// Replaces the admission control of adaptive flows' rates; `null` restores the built-in
+    /// measurement-based one ([AdmissionControl] over the path's estimates).
     public void setAdmission(Admission admission) {
-        this.admission = java.util.Objects.requireNonNull(admission);
+        this.admission = admission;
+    }
+
+    /// The built-in admission control (qwave.md §5.7, §8.7; decisions.md item 6): the path's
+    /// latest estimates and the rates admitted to the other adaptive flows towards the same
+    /// address decide; off-link destinations are always admitted. Lock held.
+    private void admit(FlowState flow, InetSocketAddress dest, OutgoingRate rate, long otherAdmittedBps) {
+        java.net.InetAddress id = Addresses.clientIdentity(dest);
+        boolean onLink = io.quaver.internal.probe.OnLink.isOnLink(id);
+        long[] est = adaptive.estimatesOf(flow.id);
+        java.util.OptionalLong bottleneck = est == null || est[0] < 0 ? java.util.OptionalLong.empty()
+                : java.util.OptionalLong.of(est[0]);
+        java.util.OptionalLong available = est == null || est[1] < 0 ? java.util.OptionalLong.empty()
+                : java.util.OptionalLong.of(est[1]);
+        AdmissionControl.decide(bottleneck, available, rate.bandwidthBps(), admittedBps(flow), otherAdmittedBps, onLink,
+                AdmissionPolicy.DEFAULT).throwIfRefused();
     }
 
     /// The adaptive side: path monitors and pending notifications.
@@ -355,7 +374,12 @@ public final class Engine {
                         others += PacingPolicy.effectiveRateBps(f.rate.bandwidthBps());
                     }
                 }
-                admission.admit(flow.id, flow.mode, dest, rate, others);
+                Admission a = admission;
+                if (a != null) {
+                    a.admit(flow.id, flow.mode, dest, rate, others);
+                } else {
+                    admit(flow, dest, rate, others);
+                }
             }
             setRateContract(flow, rate, true);
             if (flow.mode == FlowMode.ADAPTIVE) {

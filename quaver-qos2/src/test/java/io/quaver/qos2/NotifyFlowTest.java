@@ -114,6 +114,7 @@ class NotifyFlowTest extends Qos2TestBase {
     void availableWritesTheAvailableBandwidthAndRejectsATargetAtTheAdmittedRate() throws Exception {
         QosHandle h = handle();
         int id = adaptiveFlow(h);
+        adaptive.injectEstimates(V4_PEER, sinkPort(), 100_000_000, 100_000_000);
         ByteBuffer rate = buffer(QOS_FLOWRATE_OUTGOING.SIZE);
         new QOS_FLOWRATE_OUTGOING(1_000_000, QOSShapeAndMark, QOSFlowRateNotApplicable).write(rate);
         assertThat(QOSSetFlow(h, id, QOSSetOutgoingRate, QOS_FLOWRATE_OUTGOING.SIZE, rate, 0, null)).isTrue();
