@@ -142,6 +142,16 @@ public final class Engine {
                 : java.util.OptionalLong.of(est[0]);
         java.util.OptionalLong available = est == null || est[1] < 0 ? java.util.OptionalLong.empty()
                 : java.util.OptionalLong.of(est[1]);
+        // the prober's own estimates are the newest (the monitor sees them at most 10 ms late)
+        Tracking.Key key = adaptive.keyOf(flow.id);
+        io.quaver.internal.probe.PathEstimates pe = key == null ? null
+                : tracking.prober(key.client(), key.sinkPort()).map(p -> p.estimates()).orElse(null);
+        if (pe != null && pe.bottleneckBps().isPresent()) {
+            bottleneck = pe.bottleneckBps();
+        }
+        if (pe != null && pe.availableBps().isPresent()) {
+            available = pe.availableBps();
+        }
         AdmissionControl.decide(bottleneck, available, rate.bandwidthBps(), admittedBps(flow), otherAdmittedBps, onLink,
                 AdmissionPolicy.DEFAULT).throwIfRefused();
     }

@@ -94,6 +94,7 @@ public final class Tracking {
     private final Map<Key, Entry> entries = new HashMap<>();
     private final Map<Integer, Key> flowKeys = new HashMap<>();
     private volatile Supplier<PathModel> models = InterimPathModel::new;
+    private volatile java.util.function.UnaryOperator<ProberConfig> proberConfigs = c -> c;
     private int trackedCount;
 
     Tracking(Engine engine) {
@@ -103,6 +104,12 @@ public final class Tracking {
     /// Replaces the path-model factory (for tests and for the estimation façade).
     public void setModelFactory(Supplier<PathModel> factory) {
         this.models = factory == null ? InterimPathModel::new : factory;
+    }
+
+    /// Test seam: adjusts the configuration of probers started from now on (e.g. a probe target
+    /// behind a link emulator); `null` restores the identity.
+    public void setProberConfigHook(java.util.function.UnaryOperator<ProberConfig> hook) {
+        this.proberConfigs = hook == null ? c -> c : hook;
     }
 
     /// Clients tracked now (for tests and metrics).
@@ -354,7 +361,7 @@ public final class Tracking {
             return;
         }
         InetSocketAddress sink = new InetSocketAddress(e.key.client(), e.key.sinkPort());
-        ProberConfig config = ProberConfig.of(sink, e.onLink, engine.platform());
+        ProberConfig config = proberConfigs.apply(ProberConfig.of(sink, e.onLink, engine.platform()));
         try {
             ClientProber p = ClientProber.start(config, engine.adaptive().monitored(e.key, models.get()),
                     e.key.client().getHostAddress());
