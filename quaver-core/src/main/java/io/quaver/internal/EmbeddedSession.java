@@ -136,6 +136,7 @@ public final class EmbeddedSession implements Session {
         } finally {
             engine.lock().unlock();
         }
+        engine.flush(); // the flows' pending notifications complete with 995, outside the lock
         QosException abort = new QosException(QosError.OPERATION_ABORTED, "the QoS handle was closed");
         for (CompletableFuture<?> f : aborted) {
             f.completeExceptionally(abort);
@@ -228,25 +229,19 @@ public final class EmbeddedSession implements Session {
     @Override
     public CompletableFuture<Void> notifyCongested(int flowId) {
         checkOpen();
-        requireAdaptive(flowId, "notifications");
-        throw Errors.notSupported("congestion notifications are not available in this build yet");
+        return engine.notifyState(this, flowId, true);
     }
 
     @Override
     public CompletableFuture<Void> notifyUncongested(int flowId) {
         checkOpen();
-        requireAdaptive(flowId, "notifications");
-        throw Errors.notSupported("congestion notifications are not available in this build yet");
+        return engine.notifyState(this, flowId, false);
     }
 
     @Override
     public CompletableFuture<Long> notifyAvailable(int flowId, long targetBps) {
         checkOpen();
-        requireAdaptive(flowId, "notifications");
-        if (targetBps <= 0) {
-            throw Errors.invalidParameter("target bandwidth must be > 0 bit/s, was " + Long.toUnsignedString(targetBps));
-        }
-        throw Errors.notSupported("available-bandwidth notifications are not available in this build yet");
+        return engine.notifyAvailable(this, flowId, targetBps);
     }
 
     @Override
@@ -280,14 +275,6 @@ public final class EmbeddedSession implements Session {
     private void requireFlow(int flowId) {
         if (!engine.exists(this, flowId)) {
             throw Errors.notFound("no flow " + Integer.toUnsignedString(flowId) + " on this handle");
-        }
-    }
-
-    private void requireAdaptive(int flowId, String what) {
-        FlowInfo info = describe(flowId);
-        if (info.mode() != FlowMode.ADAPTIVE) {
-            throw Errors.notSupported(what + " need an adaptive flow; flow " + Integer.toUnsignedString(flowId)
-                    + " is non-adaptive");
         }
     }
 }

@@ -15,6 +15,10 @@ import io.quaver.internal.platform.NetNamespace;
 import io.quaver.internal.platform.Platform;
 import io.quaver.internal.platform.SocketInfo;
 import io.quaver.internal.shaping.Admission;
+import io.quaver.internal.adaptive.AdmissionControl;
+import io.quaver.internal.adaptive.AdmissionPolicy;
+import io.quaver.internal.adaptive.Completion;
+import io.quaver.internal.adaptive.NotificationRegistry;
 import io.quaver.internal.shaping.KernelClasses;
 import io.quaver.internal.shaping.Pacer;
 import io.quaver.internal.shaping.PacingPolicy;
@@ -37,6 +41,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.function.Supplier;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
 
 /// The flow registry and marking enforcement of one subsystem (the whole JVM when embedded).
@@ -59,7 +64,12 @@ public final class Engine {
     /// Send paths of destroyed flows whose queued sends still have to be aborted, outside the
     /// lock ([#flushClosed()]); guarded by the lock.
     private final List<FlowSender> closing = new ArrayList<>();
-    private volatile Admission admission = Admission.ALWAYS;
+    /// `null`: the built-in admission control ([#admit]).
+    private volatile Admission admission;
+    private final AdaptiveFlows adaptive = new AdaptiveFlows();
+    /// Notification completions decided under the lock, performed by [#unlockAndFlush()];
+    /// guarded by the lock.
+    private final List<Completion> completions = new ArrayList<>();
     private int lastFlowId;
 
     Engine(Platform platform) {
@@ -115,23 +125,72 @@ public final class Engine {
         return pacer;
     }
 
-    /// Replaces the admission control of adaptive flows' rates (issue 5 plugs in here).
+    /// Replaces the admission control of adaptive flows' rates; `null` restores the built-in
+    /// measurement-based one ([AdmissionControl] over the path's estimates).
     public void setAdmission(Admission admission) {
-        this.admission = java.util.Objects.requireNonNull(admission);
+        this.admission = admission;
+    }
+
+    /// The built-in admission control (qwave.md §5.7, §8.7; decisions.md item 6): the path's
+    /// latest estimates and the rates admitted to the other adaptive flows towards the same
+    /// address decide; off-link destinations are always admitted. Lock held.
+    private void admit(FlowState flow, InetSocketAddress dest, OutgoingRate rate, long otherAdmittedBps) {
+        java.net.InetAddress id = Addresses.clientIdentity(dest);
+        boolean onLink = io.quaver.internal.probe.OnLink.isOnLink(id);
+        long[] est = adaptive.estimatesOf(flow.id);
+        java.util.OptionalLong bottleneck = est == null || est[0] < 0 ? java.util.OptionalLong.empty()
+                : java.util.OptionalLong.of(est[0]);
+        java.util.OptionalLong available = est == null || est[1] < 0 ? java.util.OptionalLong.empty()
+                : java.util.OptionalLong.of(est[1]);
+        // the prober's own estimates are the newest (the monitor sees them at most 10 ms late)
+        Tracking.Key key = adaptive.keyOf(flow.id);
+        io.quaver.internal.probe.PathEstimates pe = key == null ? null
+                : tracking.prober(key.client(), key.sinkPort()).map(p -> p.estimates()).orElse(null);
+        if (pe != null && pe.bottleneckBps().isPresent()) {
+            bottleneck = pe.bottleneckBps();
+        }
+        if (pe != null && pe.availableBps().isPresent()) {
+            available = pe.availableBps();
+        }
+        AdmissionControl.decide(bottleneck, available, rate.bandwidthBps(), admittedBps(flow), otherAdmittedBps, onLink,
+                AdmissionPolicy.DEFAULT).throwIfRefused();
+    }
+
+    /// The adaptive side: path monitors and pending notifications.
+    public AdaptiveFlows adaptive() {
+        return adaptive;
     }
 
     /// Releases the lock, then aborts the queued sends of flows destroyed meanwhile (their
-    /// futures complete with `OPERATION_ABORTED` on the pacer thread, never under the lock).
+    /// futures complete with `OPERATION_ABORTED` on the pacer thread, never under the lock)
+    /// and performs the notification completions decided meanwhile. When the lock is still
+    /// held (re-entered), both wait for the outermost release through [#flush()].
     private void unlockAndFlush() {
+        if (lock.getHoldCount() > 1) {
+            lock.unlock();
+            return;
+        }
         List<FlowSender> done = List.of();
         if (!closing.isEmpty()) {
             done = List.copyOf(closing);
             closing.clear();
         }
+        List<Completion> complete = List.of();
+        if (!completions.isEmpty()) {
+            complete = List.copyOf(completions);
+            completions.clear();
+        }
         lock.unlock();
         for (FlowSender f : done) {
             f.abortQueued();
         }
+        Completion.performAll(complete);
+    }
+
+    /// Performs what [#unlockAndFlush()] left for the outermost release (call without the lock).
+    void flush() {
+        lock.lock();
+        unlockAndFlush();
     }
 
     // ---------------------------------------------------------------- flows
@@ -159,9 +218,12 @@ public final class Engine {
             flows.put(flow.id, flow);
             owner.flows.add(flow.id);
             join(flow, state, dest);
-            if (mode == FlowMode.ADAPTIVE && tracking.flowAdded(flow.id, owner, dest)) {
-                flow.pathVerifiedForL2 = true; // the client's path already passed the route check
-                reapply(flow);
+            if (mode == FlowMode.ADAPTIVE) {
+                if (tracking.flowAdded(flow.id, owner, dest)) {
+                    flow.pathVerifiedForL2 = true; // the client's path already passed the route check
+                    reapply(flow);
+                }
+                adaptive.flowAdded(flow.id, pathKey(owner, dest));
             }
             return flow.id;
         } finally {
@@ -325,12 +387,76 @@ public final class Engine {
                         others += PacingPolicy.effectiveRateBps(f.rate.bandwidthBps());
                     }
                 }
-                admission.admit(flow.id, flow.mode, dest, rate, others);
+                Admission a = admission;
+                if (a != null) {
+                    a.admit(flow.id, flow.mode, dest, rate, others);
+                } else {
+                    admit(flow, dest, rate, others);
+                }
             }
             setRateContract(flow, rate, true);
+            if (flow.mode == FlowMode.ADAPTIVE) {
+                adaptive.rateAdmitted(flow.id, admittedBps(flow));
+            }
             enforce(flow);
         } finally {
             lock.unlock();
+        }
+    }
+
+    /// The rate admitted to a flow, bits/s (0 = none).
+    private static long admittedBps(FlowState flow) {
+        return flow.admitted && flow.rate != null && flow.rate.bandwidthBps() != 0
+                ? PacingPolicy.effectiveRateBps(flow.rate.bandwidthBps()) : 0;
+    }
+
+    /// The path an adaptive flow's notifications follow, `null` when experiments towards it are
+    /// forbidden by policy (off-link without `offLinkExperiments`).
+    private static Tracking.Key pathKey(EmbeddedSession owner, InetSocketAddress dest) {
+        java.net.InetAddress id = Addresses.clientIdentity(dest);
+        if (!owner.options().offLinkExperiments() && !io.quaver.internal.probe.OnLink.isOnLink(id)) {
+            return null;
+        }
+        return new Tracking.Key(id, owner.options().sinkPort());
+    }
+
+    // ---------------------------------------------------------------- notifications
+
+    /// `QOSNotifyCongested` / `QOSNotifyUncongested` (decisions.md items 2, 9, 10, 11).
+    CompletableFuture<Void> notifyState(EmbeddedSession owner, int flowId, boolean congested) {
+        NotificationRegistry.Registration<Void> r;
+        lock.lock();
+        try {
+            owner.checkOpen();
+            requireAdaptive(flow(owner, flowId));
+            r = adaptive.notifyState(flowId, congested);
+        } finally {
+            lock.unlock();
+        }
+        Completion.performAll(r.completions());
+        return r.future();
+    }
+
+    /// `QOSNotifyAvailable` (decisions.md items 8, 13).
+    CompletableFuture<Long> notifyAvailable(EmbeddedSession owner, int flowId, long targetBps) {
+        NotificationRegistry.Registration<Long> r;
+        lock.lock();
+        try {
+            owner.checkOpen();
+            FlowState flow = flow(owner, flowId);
+            requireAdaptive(flow);
+            r = adaptive.notifyAvailable(flowId, targetBps, admittedBps(flow));
+        } finally {
+            lock.unlock();
+        }
+        Completion.performAll(r.completions());
+        return r.future();
+    }
+
+    private static void requireAdaptive(FlowState flow) {
+        if (flow.mode != FlowMode.ADAPTIVE) {
+            throw Errors.notSupported("notifications need an adaptive flow; flow " + Integer.toUnsignedString(flow.id)
+                    + " is non-adaptive");
         }
     }
 
@@ -725,6 +851,7 @@ public final class Engine {
         flow.enforcement = Enforcement.NONE;
         if (flow.mode == FlowMode.ADAPTIVE) {
             tracking.flowRemoved(flow.id);
+            completions.addAll(adaptive.flowRemoved(flow.id));
         }
         for (Membership m : List.copyOf(flow.members)) {
             leave(m);

@@ -98,6 +98,7 @@ public final class Tracking {
     private final Map<Integer, Key> flowKeys = new HashMap<>();
     private volatile Supplier<PathStack> stacks = PathStack::estimators;
     private volatile ProbeSockets sockets = ProbeSockets.system();
+    private volatile java.util.function.UnaryOperator<ProberConfig> proberConfigs = c -> c;
     private int trackedCount;
 
     Tracking(Engine engine) {
@@ -114,6 +115,12 @@ public final class Tracking {
     /// network namespace, or failing ones); `null` = the JVM's own namespace.
     public void setSocketFactory(ProbeSockets factory) {
         this.sockets = factory == null ? ProbeSockets.system() : factory;
+    }
+
+    /// Test seam: adjusts the configuration of probers started from now on (e.g. a probe target
+    /// behind a link emulator); `null` restores the identity.
+    public void setProberConfigHook(java.util.function.UnaryOperator<ProberConfig> hook) {
+        this.proberConfigs = hook == null ? c -> c : hook;
     }
 
     /// Clients tracked now (for tests and metrics).
@@ -378,10 +385,11 @@ public final class Tracking {
             return;
         }
         InetSocketAddress sink = new InetSocketAddress(e.key.client(), e.key.sinkPort());
-        ProberConfig config = ProberConfig.of(sink, e.onLink, engine.platform()).withSockets(sockets);
+        ProberConfig config = proberConfigs.apply(ProberConfig.of(sink, e.onLink, engine.platform()).withSockets(sockets));
         try {
             PathStack stack = stacks.get();
-            ClientProber p = ClientProber.start(config, stack.model(), stack.scheduler(), e.key.client().getHostAddress());
+            ClientProber p = ClientProber.start(config, engine.adaptive().monitored(e.key, stack.model()),
+                    stack.scheduler(), e.key.client().getHostAddress());
             Key key = e.key;
             p.onRouteCheck(supported -> engine.setPathVerified(key.client(), key.sinkPort(), supported));
             e.prober = p;

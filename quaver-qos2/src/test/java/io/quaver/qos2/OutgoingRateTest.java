@@ -40,6 +40,8 @@ class OutgoingRateTest extends Qos2TestBase {
         QosHandle h = handle();
         int nonAdaptive = addFlow(h, connectedUdp(V4_PEER), null, QOSTrafficTypeAudioVideo, QOS_NON_ADAPTIVE_FLOW);
         int adaptive = addFlow(h, connectedUdp(V4_PEER), null, QOSTrafficTypeAudioVideo, 0);
+        io.quaver.internal.Engine.embedded().adaptive().injectEstimates(V4_PEER, Integer.getInteger("quaver.sinkPort", 2177),
+                1_000_000_000L, 1_000_000_000L); // admission control needs estimates (no sink here)
         long bw = QOS_ADD_OVERHEAD(AF_INET, IPPROTO_UDP, 1400, 10_000_000L);
         for (int id : new int[] {nonAdaptive, adaptive}) {
             for (int shaping = QOSShapeOnly; shaping <= QOSUseNonConformantMarkings; shaping++) {
@@ -85,6 +87,8 @@ class OutgoingRateTest extends Qos2TestBase {
         DatagramChannel socket = connectedUdp(V4_PEER);
         int id = addFlow(h, socket, null, QOSTrafficTypeAudioVideo, 0);
         assertThat(dscpOf(socket)).isZero();
+        io.quaver.internal.Engine.embedded().adaptive().injectEstimates(V4_PEER, Integer.getInteger("quaver.sinkPort", 2177),
+                1_000_000_000L, 1_000_000_000L); // admission control needs estimates (no sink here)
         assertThat(QOSSetFlow(h, id, QOSSetOutgoingRate, 16, rate(2_000_000, QOSShapeAndMark, 0), 0, null)).isTrue();
         assertThat(dscpOf(socket)).isEqualTo(40);
         assertThat(enforcement(h, id)).isEqualTo(Enforcement.SEND_PATH); // loopback: never a kernel class

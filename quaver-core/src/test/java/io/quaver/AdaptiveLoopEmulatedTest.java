@@ -1,0 +1,100 @@
+package io.quaver;
+
+import io.quaver.internal.Engine;
+import io.quaver.testkit.LinkConfig;
+import io.quaver.testkit.LinkEmulator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.channels.DatagramChannel;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/// The SDK sample's adaptive loop end to end over the in-process [LinkEmulator]: the sink's UDP
+/// port sits behind an emulated 20 Mbit/s bottleneck; an adaptive flow polls fundamentals until
+/// estimates exist, sets its rate with SHAPE_AND_MARK, cross traffic beyond the bottleneck
+/// makes the path congested (Congested completes), the flow drops to a tenth and waits for
+/// Available at its original rate, which completes once the cross traffic stops.
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class AdaptiveLoopEmulatedTest {
+    private static final long RATE_BPS = 20_000_000L;
+
+    /// Sets the rate as the sample does: retried while estimates are insufficient (1237) or a
+    /// noisy estimate refuses it (54), for up to 15 s.
+    private static void admit(QosFlow flow, long rate) throws InterruptedException {
+        long deadline = System.nanoTime() + 15_000_000_000L;
+        while (true) {
+            try {
+                flow.setOutgoingRate(OutgoingRate.of(rate, Shaping.SHAPE_AND_MARK));
+                return;
+            } catch (QosException e) {
+                if ((e.error() != QosError.RETRY && e.error() != QosError.NETWORK_BUSY)
+                        || System.nanoTime() - deadline > 0) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
+    }
+
+    @Test
+    void congestedThenAvailableAcrossCrossTraffic() throws Exception {
+        InetAddress lo = InetAddress.getLoopbackAddress();
+        try (QosSink sink = QosSink.start(SinkOptions.defaults().withBindAddress(lo).withPort(0));
+             LinkEmulator link = LinkEmulator.builder()
+                     .target(new InetSocketAddress(lo, sink.port()))
+                     .forward(LinkConfig.ofRateBps(RATE_BPS).withDelayNs(2_000_000))
+                     .reverse(LinkConfig.unshaped().withDelayNs(2_000_000))
+                     .build()) {
+            Engine.embedded().tracking().setProberConfigHook(
+                    c -> c.withProbeTarget(link.ingressAddress()).withRouteCheck(false));
+            try (QosSubsystem qos = QosSubsystem.open(QosOptions.defaults().withPrivileged(false)
+                    .withSinkPort(sink.port()));
+                 DatagramChannel socket = DatagramChannel.open()) {
+                socket.connect(new InetSocketAddress(lo, 9));
+                QosFlow flow = qos.addFlow(socket, null, TrafficType.AUDIO_VIDEO, FlowMode.ADAPTIVE);
+                FlowFundamentals f = null;
+                for (int i = 0; i < 200 && f == null; i++) {
+                    try {
+                        f = flow.fundamentals(false);
+                        if (f.availableBps().isEmpty() || f.bottleneckBps().isEmpty()) {
+                            f = null;
+                        }
+                    } catch (QosException e) {
+                        // estimates not there yet
+                    }
+                    if (f == null) {
+                        Thread.sleep(50);
+                    }
+                }
+                assertThat(f).as("estimates within 10 s").isNotNull();
+                long rate = 1_000_000;
+                admit(flow, rate);
+                var congested = flow.notifyCongested();
+                Thread.sleep(500);
+                assertThat(congested).as("a clean path is not congested").isNotDone();
+                long onset = System.nanoTime();
+                link.forward().setCrossTrafficBps(RATE_BPS * 12 / 10);
+                congested.get(20, TimeUnit.SECONDS);
+                System.out.printf("Congested %d ms after the cross traffic started%n",
+                        (System.nanoTime() - onset) / 1_000_000);
+                flow.setOutgoingRate(OutgoingRate.of(rate / 10, Shaping.SHAPE_AND_MARK));
+                var available = flow.notifyAvailable(rate);
+                assertThat(available).as("no headroom while congested").isNotDone();
+                long off = System.nanoTime();
+                link.forward().setCrossTrafficBps(0);
+                long bps = available.get(30, TimeUnit.SECONDS);
+                System.out.printf("Available (%d bit/s) %d ms after the cross traffic stopped%n", bps,
+                        (System.nanoTime() - off) / 1_000_000);
+                assertThat(bps).isGreaterThanOrEqualTo(rate);
+                admit(flow, rate);
+                assertThat(flow.outgoingRate().bandwidthBps()).isEqualTo(rate);
+            } finally {
+                Engine.embedded().tracking().setProberConfigHook(null);
+            }
+        }
+    }
+}
