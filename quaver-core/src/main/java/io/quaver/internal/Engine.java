@@ -806,11 +806,10 @@ public final class Engine {
         } catch (IOException | UnsupportedOperationException e) {
             throw Errors.invalidParameter("cannot read the socket's IP_TOS: " + e.getMessage());
         }
-        SocketInfo info = platform.describe(socket);
         // Reading SO_PRIORITY needs the platform; restoring it matters because Linux rewrites
-        // the priority whenever IP_TOS changes.
-        OptionalInt priority = platform.priority(socket);
-        return new SocketState(socket, info, tos, priority);
+        // the priority whenever IP_TOS changes. One platform call: one descriptor lookup.
+        Platform.SocketFacts facts = platform.socketFacts(socket);
+        return new SocketState(socket, facts.info(), tos, facts.priority());
     }
 
     private void join(FlowState flow, SocketState state, InetSocketAddress dest) {

@@ -107,17 +107,39 @@ final class LinuxPlatform implements Platform {
 
     @Override
     public SocketInfo describe(NetworkChannel channel) {
-        SocketInfo unknown = new SocketInfo(SocketInfo.Family.UNKNOWN, false, isStreamChannel(channel));
-        return guard(() -> finder.withSocket(channel, fd -> {
-            SockAddr local = LinuxNative.getsockname(fd);
-            boolean stream = LinuxNative.getsockoptInt(fd, LinuxAbi.SOL_SOCKET, LinuxAbi.SO_TYPE) == LinuxAbi.SOCK_STREAM;
-            return switch (local.family()) {
-                case LinuxAbi.AF_INET -> new SocketInfo(SocketInfo.Family.INET, false, stream);
-                case LinuxAbi.AF_INET6 -> new SocketInfo(SocketInfo.Family.INET6,
-                        LinuxNative.getsockoptInt(fd, LinuxAbi.IPPROTO_IPV6, LinuxAbi.IPV6_V6ONLY) != 0, stream);
-                default -> new SocketInfo(SocketInfo.Family.UNKNOWN, false, stream);
-            };
-        })).orElse(unknown);
+        return guard(() -> finder.withSocket(channel, LinuxPlatform::describeFd)).orElse(unknown(channel));
+    }
+
+    /// One lookup of the descriptor for both facts (the second would hit the finder's cache,
+    /// but still pay a duplicate and its verification).
+    @Override
+    public SocketFacts socketFacts(NetworkChannel channel) {
+        Optional<SocketFacts> facts = guard(() -> finder.withSocket(channel, fd -> {
+            SocketInfo info = describeFd(fd);
+            OptionalInt priority;
+            try {
+                priority = OptionalInt.of(LinuxNative.getsockoptInt(fd, LinuxAbi.SOL_SOCKET, LinuxAbi.SO_PRIORITY));
+            } catch (LinuxNative.ErrnoException e) {
+                priority = OptionalInt.empty();
+            }
+            return new SocketFacts(info, priority);
+        }));
+        return facts.orElseGet(() -> new SocketFacts(unknown(channel), OptionalInt.empty()));
+    }
+
+    private static SocketInfo unknown(NetworkChannel channel) {
+        return new SocketInfo(SocketInfo.Family.UNKNOWN, false, isStreamChannel(channel));
+    }
+
+    private static SocketInfo describeFd(int fd) throws LinuxNative.ErrnoException {
+        SockAddr local = LinuxNative.getsockname(fd);
+        boolean stream = LinuxNative.getsockoptInt(fd, LinuxAbi.SOL_SOCKET, LinuxAbi.SO_TYPE) == LinuxAbi.SOCK_STREAM;
+        return switch (local.family()) {
+            case LinuxAbi.AF_INET -> new SocketInfo(SocketInfo.Family.INET, false, stream);
+            case LinuxAbi.AF_INET6 -> new SocketInfo(SocketInfo.Family.INET6,
+                    LinuxNative.getsockoptInt(fd, LinuxAbi.IPPROTO_IPV6, LinuxAbi.IPV6_V6ONLY) != 0, stream);
+            default -> new SocketInfo(SocketInfo.Family.UNKNOWN, false, stream);
+        };
     }
 
     private static boolean isStreamChannel(NetworkChannel channel) {

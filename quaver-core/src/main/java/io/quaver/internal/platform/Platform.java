@@ -33,6 +33,21 @@ public interface Platform {
     /// that cannot be learnt are reported as [SocketInfo.Family#UNKNOWN].
     SocketInfo describe(NetworkChannel channel);
 
+    /// What the engine learns about a socket when it first joins a flow: [#describe] and
+    /// [#priority] together. The Linux platform answers both from one lookup of the
+    /// channel's descriptor.
+    ///
+    /// @param info     as [#describe]
+    /// @param priority as [#priority]
+    record SocketFacts(SocketInfo info, OptionalInt priority) {
+    }
+
+    /// [#describe] and [#priority] at once (one descriptor lookup where that matters). Never
+    /// throws.
+    default SocketFacts socketFacts(NetworkChannel channel) {
+        return new SocketFacts(describe(channel), priority(channel));
+    }
+
     /// Sets `SO_PRIORITY` (the value a VLAN egress map turns into the 802.1p user priority).
     ///
     /// @return `true` if applied, `false` if the platform cannot (fallback, fd not found,

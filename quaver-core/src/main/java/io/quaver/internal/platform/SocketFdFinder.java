@@ -54,6 +54,23 @@ import java.util.stream.Collectors;
 ///    same port), and a JDK that reports addresses differently than expected costs
 ///    performance or, at worst, makes the lookup fail, never picks a wrong socket.
 ///
+/// For a **bound** channel, steps 1–2 are narrowed first ([ProcNetSockets]): the kernel's
+/// socket tables (`/proc/self/net/{tcp,tcp6}` or `{udp,udp6}`) name the inodes with the
+/// channel's local port and remote port (0 when not connected), and those inodes are looked up
+/// in `/proc/self/fd` by `readlink` alone, through an index of numbers read before (every hint
+/// re-read, and re-checked on the duplicate). Steps 2–4 then run on those few sockets only,
+/// sentinel included. If that does not identify the channel (another network namespace, an
+/// address changed concurrently, tables unreadable), the full scan above runs as before. The
+/// narrowing never decides identity, so it cannot make the finder pick a wrong socket.
+///
+/// The sentinel is kept even when the tables name exactly one inode. Skipping it would rest on
+/// the channel's addresses as read before the tables: a concurrent `connect`/`bind`/`disconnect`
+/// on the channel (or a reset connection whose 4-tuple another socket of this process then
+/// takes) can leave exactly one *other* socket with the old addresses, which no post-`dup`
+/// check of that socket's own addresses can reveal. With one candidate the sentinel costs a few
+/// `getsockopt`s and two JDK `setOption`s, independent of the number of descriptors.
+/// Unbound channels have no address to narrow by and use the full scan.
+///
 /// The sentinel options were chosen to have no lasting effect and to be ones Quaver never sets:
 /// `TCP_KEEPIDLE` for stream sockets (it only matters once `SO_KEEPALIVE` is on), and
 /// `IP_MULTICAST_TTL` for datagram sockets (it only affects multicast sends); `SO_REUSEADDR`
@@ -195,13 +212,34 @@ final class SocketFdFinder {
         if (view == null || sentinel == null) {
             return Optional.empty(); // not an IP socket, or no way to prove identity
         }
+        if (view.local() != null && view.local().getPort() != 0) {
+            // Bound: let the kernel's socket tables name the few sockets with this port (pair),
+            // then look only for those in /proc/self/fd. Only a narrowing, like address pruning:
+            // the sentinel below still proves identity, and a miss falls back to the full scan.
+            List<Location> listed = ProcNetSockets.locate(ProcNetSockets.inodes(view.socketType(),
+                    view.local().getPort(), view.remote() == null ? 0 : view.remote().getPort()), BORROWED_FDS);
+            if (!listed.isEmpty()) {
+                Optional<Discovery> found = discoverAmong(channel, sentinel, view, listed);
+                if (found.isPresent()) {
+                    return found;
+                }
+            }
+        }
+        return discoverAmong(channel, sentinel, view, listSockets());
+    }
+
+    /// The discovery proper, over the sockets `listed` (a superset of the channel's socket, or
+    /// the lookup fails).
+    private static Optional<Discovery> discoverAmong(NetworkChannel channel, Sentinel sentinel, ChannelView view,
+                                                     List<Location> listed) {
         List<Candidate> candidates = new ArrayList<>();
         try {
-            for (Location listed : listSockets()) {
-                if (probe(listed.fd(), view) < 0) {
+            for (Location location : listed) {
+                Location listedLocation = location;
+                if (probe(listedLocation.fd(), view) < 0) {
                     continue; // raw, read-only pre-filter: harmless even if the number was reused
                 }
-                int dup = borrow(listed);
+                int dup = borrow(listedLocation);
                 if (dup < 0) {
                     continue;
                 }
@@ -209,7 +247,7 @@ final class SocketFdFinder {
                 try {
                     int family = probe(dup, view); // decisive: on the verified duplicate
                     if (family >= 0) {
-                        candidate = new Candidate(listed, dup, family);
+                        candidate = new Candidate(listedLocation, dup, family);
                         candidates.add(candidate);
                     }
                 } finally {
@@ -521,7 +559,7 @@ final class SocketFdFinder {
         return socketInode(PROC_SELF_FD.resolve(Integer.toString(fd)));
     }
 
-    private static long socketInode(Path link) {
+    static long socketInode(Path link) {
         try {
             String target = Files.readSymbolicLink(link).toString();
             if (target.startsWith(SOCKET_LINK_PREFIX) && target.endsWith("]")) {

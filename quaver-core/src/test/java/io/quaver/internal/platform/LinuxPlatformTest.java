@@ -102,6 +102,27 @@ class LinuxPlatformTest {
     // ---- describe ------------------------------------------------------------------------------
 
     @Test
+    void socketFactsAgreeWithDescribeAndPriorityFromOneLookup() throws IOException {
+        ServerSocketChannel server = sockets.server();
+        SocketChannel[] pair = sockets.connect(server, null);
+        DatagramChannel bound = sockets.datagram(null);
+        bound.bind(new InetSocketAddress(TestSockets.IPV4_LOOPBACK, 0));
+        for (NetworkChannel channel : List.of(pair[0], pair[1], server, bound, sockets.datagram(null),
+                sockets.datagram(StandardProtocolFamily.INET))) {
+            assertThat(platform.setPriority(channel, 3)).isTrue();
+            platform.finder().forget(channel);
+            Platform.SocketFacts facts = platform.socketFacts(channel);
+            assertThat(facts.info()).as("info of %s", channel).isEqualTo(platform.describe(channel));
+            assertThat(facts.priority()).as("priority of %s", channel).hasValue(3);
+        }
+        DatagramChannel closed = sockets.datagram(null);
+        closed.close();
+        Platform.SocketFacts none = platform.socketFacts(closed);
+        assertThat(none.info().family()).isEqualTo(SocketInfo.Family.UNKNOWN);
+        assertThat(none.priority()).isEmpty();
+    }
+
+    @Test
     void describesFamilyAndTypeOfEachChannelKind() throws IOException {
         SocketInfo.Family defaultFamily = TestSockets.ipv6Available() ? SocketInfo.Family.INET6 : SocketInfo.Family.INET;
         ServerSocketChannel server = sockets.server();
