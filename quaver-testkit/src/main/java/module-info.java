@@ -14,4 +14,6 @@ module io.quaver.testkit {
     requires static transitive org.junit.jupiter.api;
 
     exports io.quaver.testkit;
+
+    uses io.quaver.testkit.LeakProbe;
 }

@@ -143,6 +143,22 @@ public final class Tracking {
         }
     }
 
+    /// Clients whose prober runs now (for leak checks and metrics).
+    public int proberCount() {
+        lock.lock();
+        try {
+            int n = 0;
+            for (Entry e : entries.values()) {
+                if (e.prober != null) {
+                    n++;
+                }
+            }
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /// The prober of a client, if one runs (for tests and the CLI).
     public Optional<ClientProber> prober(InetAddress client, int sinkPort) {
         lock.lock();
