@@ -67,7 +67,8 @@ public final class AdaptiveFlows {
     private final Map<Tracking.Key, Path> paths = new HashMap<>();
     private final Map<Integer, FlowEntry> flows = new HashMap<>();
     private ScheduledFuture<?> ticking;
-    private static volatile ScheduledExecutorService ticker;
+    /// The tick thread exists only while adaptive flows do (lock held to change it).
+    private ScheduledExecutorService ticker;
 
     AdaptiveFlows() {
     }
@@ -106,6 +107,8 @@ public final class AdaptiveFlows {
             if (flows.isEmpty() && ticking != null) {
                 ticking.cancel(false);
                 ticking = null;
+                ticker.shutdown(); // the thread ends with the last adaptive flow
+                ticker = null;
             }
             return registry.removeFlow(flowId);
         } finally {
@@ -331,20 +334,14 @@ public final class AdaptiveFlows {
         if (ticking != null) {
             return;
         }
-        ScheduledExecutorService t = ticker;
-        if (t == null) {
-            synchronized (AdaptiveFlows.class) {
-                if (ticker == null) {
-                    ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-                        Thread th = new Thread(r, "quaver-adaptive-tick");
-                        th.setDaemon(true);
-                        return th;
-                    });
-                }
-                t = ticker;
-            }
+        if (ticker == null) {
+            ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread th = new Thread(r, "quaver-adaptive-tick");
+                th.setDaemon(true);
+                return th;
+            });
         }
-        ticking = t.scheduleAtFixedRate(() -> {
+        ticking = ticker.scheduleAtFixedRate(() -> {
             try {
                 tick();
             } catch (Throwable e) {
