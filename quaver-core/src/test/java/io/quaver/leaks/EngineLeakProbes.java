@@ -5,7 +5,7 @@ import io.quaver.testkit.LeakProbe;
 
 /// [LeakProbe]s over the embedded engine, registered with `ServiceLoader` in this module's test
 /// resources so that [io.quaver.testkit.NoLeaksClassExtension] fails a class leaving any behind.
-/// Other modules that test through the engine (qos2, cli) register the same classes.
+/// The qos2 and CLI tests use these through quaver-core's test-jar.
 public final class EngineLeakProbes {
     private EngineLeakProbes() {
     }
