@@ -81,16 +81,9 @@ class ClientProberTest {
 
     @Test
     void measuresOverIpv6WithHopLimitOne() throws Exception {
-        InetAddress v6;
-        try {
-            v6 = InetAddress.getByName("::1");
-            try (var probe = java.nio.channels.DatagramChannel.open(java.net.StandardProtocolFamily.INET6)) {
-                probe.bind(new InetSocketAddress(v6, 0));
-            }
-        } catch (IOException | UnsupportedOperationException e) {
-            org.junit.jupiter.api.Assumptions.abort("no IPv6 loopback: " + e);
-            return;
-        }
+        // IPv6 loopback is on every Linux host this runs on (other tests mark ::1 traffic too);
+        // without it this test fails rather than skips.
+        InetAddress v6 = InetAddress.getByName("::1");
         try (QosSink sink = QosSink.start(SinkOptions.defaults().withBindAddress(v6).withPort(0));
              ClientProber prober = ClientProber.start(ProberConfig.of(new InetSocketAddress(v6, sink.port()), true,
                      Platform.current()), new InterimPathModel(), "v6")) {
