@@ -35,7 +35,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -138,7 +137,6 @@ final class AdaptiveDemo implements DashboardSource {
 
     private final Settings settings;
     private final long t0 = System.nanoTime();
-    private final CountDownLatch finished = new CountDownLatch(1);
     private final Object lock = new Object();
 
     private volatile String dashboardUrl;
@@ -172,11 +170,6 @@ final class AdaptiveDemo implements DashboardSource {
     /// Asks a running demo to stop (Ctrl-C); [#run()] then closes everything and returns.
     void stop() {
         stopping = true;
-    }
-
-    /// Waits until [#run()] has closed everything.
-    boolean awaitFinished(Duration timeout) throws InterruptedException {
-        return finished.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /// Runs the demo to its end (or [#stop()]) and closes everything it opened.
@@ -235,7 +228,6 @@ final class AdaptiveDemo implements DashboardSource {
             join(loopThread);
             join(mediaThread);
             join(receiverThread);
-            finished.countDown();
         }
         return result();
     }

@@ -8,6 +8,8 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /// `./quaver demo`: the QoS2 SDK sample's adaptive loop over an emulated bottleneck on
@@ -60,35 +62,37 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintStream live = json ? System.err : System.out;
         AdaptiveDemo demo = new AdaptiveDemo(new AdaptiveDemo.Settings(duration, !noDashboard, port, live));
+        CountDownLatch reported = new CountDownLatch(1);
+        // Ctrl-C: stop the demo and let it close everything and print its summary before the JVM ends
         Thread hook = Thread.ofPlatform().name("quaver-demo-shutdown").unstarted(() -> {
             demo.stop();
             try {
-                demo.awaitFinished(Duration.ofSeconds(10));
+                reported.await(15, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         });
         Runtime.getRuntime().addShutdownHook(hook);
-        AdaptiveDemo.Result r;
         try {
-            r = demo.run();
+            AdaptiveDemo.Result r = demo.run();
+            if (json) {
+                System.out.println(toJson(r));
+            } else {
+                summary(r, live);
+            }
+            if (!r.ok()) {
+                spec.commandLine().getErr().println("quaver demo: " + (r.failure() == null
+                        ? "stopped before a rate was admitted" : r.failure()));
+            }
+            return r.ok() ? 0 : Main.EXIT_FAILED;
         } finally {
+            reported.countDown();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException e) {
-                // the JVM is shutting down (Ctrl-C): the hook is running and waits for us
+                // the JVM is shutting down (Ctrl-C): the hook is running and has been released
             }
         }
-        if (json) {
-            System.out.println(toJson(r));
-        } else {
-            summary(r, live);
-        }
-        if (!r.ok()) {
-            spec.commandLine().getErr().println("quaver demo: " + (r.failure() == null ? "stopped before a rate was"
-                    + " admitted" : r.failure()));
-        }
-        return r.ok() ? 0 : Main.EXIT_FAILED;
     }
 
     private static void summary(AdaptiveDemo.Result r, PrintStream out) {
