@@ -204,6 +204,8 @@ final class AdaptiveDemo implements DashboardSource {
                     .start(() -> receive(receiver));
             Engine.embedded().tracking().setProberConfigHook(
                     c -> c.withProbeTarget(link.ingressAddress()).withRouteCheck(false));
+            // unprivileged as in AdaptiveLoopEmulatedTest: the same behaviour for root and other users
+            // (the rate is paced by Quaver's send path, never by a tc class)
             try (QosSubsystem qos = QosSubsystem.open(QosOptions.defaults().withPrivileged(false)
                     .withSinkPort(sink.port()).withTrackingGracePeriod(Duration.ZERO))) {
                 flow = qos.addFlow(socket, null, TrafficType.AUDIO_VIDEO, FlowMode.ADAPTIVE);
@@ -220,10 +222,8 @@ final class AdaptiveDemo implements DashboardSource {
                 join(mediaThread);
                 Engine.embedded().tracking().setProberConfigHook(null);
             }
-            socket.close();
-            receiver.close();
-            join(receiverThread);
         } finally {
+            // the channels are closed by now, which ends the receiver
             stopping = true;
             join(loopThread);
             join(mediaThread);

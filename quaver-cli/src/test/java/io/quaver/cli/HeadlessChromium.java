@@ -174,8 +174,10 @@ final class HeadlessChromium implements AutoCloseable {
             for (ProcessHandle c : children) {
                 c.onExit().get(10, TimeUnit.SECONDS);
             }
-        } catch (Exception e) {
+        } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("a chromium process did not end after SIGKILL", e);
         }
     }
 
