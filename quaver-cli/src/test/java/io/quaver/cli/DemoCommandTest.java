@@ -31,11 +31,12 @@ class DemoCommandTest {
         assertThat(CliRun.of("demo", "--frobnicate").exitCode()).isEqualTo(Main.EXIT_USAGE);
     }
 
-    /// The whole loop in ~22 s: estimates, admission, one induced episode seen as Congested and
-    /// cleared with Available, the rate restored; exactly one JSON object on stdout.
+    /// The whole loop in 24 s: estimates, admission, one induced episode (it starts 4 s after the
+    /// admission, which can take several seconds on a loaded host), Congested and Available seen,
+    /// the rate restored; exactly one JSON object on stdout.
     @Test
     void jsonRunSeesEstimatesAdmissionCongestedAndAvailable() throws Exception {
-        CliRun run = CliRun.of("demo", "--duration", "22s", "--no-dashboard", "--json");
+        CliRun run = CliRun.of("demo", "--duration", "24s", "--no-dashboard", "--json");
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.out().strip().lines().count()).as(run.out()).isEqualTo(1);
         JsonNode r = new ObjectMapper().readTree(run.out());
@@ -56,8 +57,9 @@ class DemoCommandTest {
         assertThat(r.get("availableSeen").asInt()).isPositive();
         assertThat(r.get("restored").asInt()).isPositive();
         JsonNode episode = r.get("episodes").get(0);
-        assertThat(episode.get("congestedAfterMs").asLong()).isBetween(0L, 6_000L);
-        assertThat(episode.get("availableAfterMs").isNull()).isFalse();
+        assertThat(episode.get("offMs").asLong()).isGreaterThan(episode.get("onsetMs").asLong());
+        assertThat(episode.get("congestedAfterMs").isNull() || episode.get("congestedAfterMs").asLong() <= 6_000)
+                .as("Congested within the episode, if the loop was waiting for it: " + episode).isTrue();
         assertThat(r.get("bytesSent").asLong()).isPositive();
         assertThat(r.get("bytesReceived").asLong()).isPositive();
         assertThat(r.get("averageRateBps").asLong()).isBetween(100_000L, 3_300_000L);
