@@ -5,6 +5,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -74,17 +75,7 @@ final class DemoCommand implements Callable<Integer> {
         });
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            AdaptiveDemo.Result r = demo.run();
-            if (json) {
-                System.out.println(toJson(r));
-            } else {
-                summary(r, live);
-            }
-            if (!r.ok()) {
-                spec.commandLine().getErr().println("quaver demo: " + (r.failure() == null
-                        ? "stopped before a rate was admitted" : r.failure()));
-            }
-            return r.ok() ? 0 : Main.EXIT_FAILED;
+            return report(demo.run(), json, System.out, live, spec.commandLine().getErr());
         } finally {
             reported.countDown();
             try {
@@ -93,6 +84,21 @@ final class DemoCommand implements Callable<Integer> {
                 // the JVM is shutting down (Ctrl-C): the hook is running and has been released
             }
         }
+    }
+
+    /// Prints the outcome (one JSON object on `stdout`, or the summary on `live`), a one-line
+    /// reason on `err` when the job failed, and returns the exit code.
+    static int report(AdaptiveDemo.Result r, boolean json, PrintStream stdout, PrintStream live, PrintWriter err) {
+        if (json) {
+            stdout.println(toJson(r));
+        } else {
+            summary(r, live);
+        }
+        if (!r.ok()) {
+            err.println("quaver demo: " + (r.failure() == null ? "stopped before a rate was admitted" : r.failure()));
+            err.flush();
+        }
+        return r.ok() ? 0 : Main.EXIT_FAILED;
     }
 
     private static void summary(AdaptiveDemo.Result r, PrintStream out) {

@@ -5,6 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.quaver.PacketPriority;
+
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
@@ -29,6 +39,32 @@ class DemoCommandTest {
         assertThat(tooShort.err()).contains("--duration must be between 2s and 24h");
         assertThat(CliRun.of("demo", "--port", "70000").exitCode()).isEqualTo(Main.EXIT_USAGE);
         assertThat(CliRun.of("demo", "--frobnicate").exitCode()).isEqualTo(Main.EXIT_USAGE);
+    }
+
+    @Test
+    void aDemoWithoutEstimatesFailsWithExitOneAndSaysWhy() throws Exception {
+        AdaptiveDemo.Result failed = new AdaptiveDemo.Result(false, "no path estimates within 15 s", 15_000, null, 7,
+                new PacketPriority(0, 0, 0, 0), -1, -1, OptionalLong.empty(), OptionalLong.empty(),
+                OptionalLong.empty(), List.of(), 0, 0, 0, 0, 0, 0, 0, 0);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        StringWriter err = new StringWriter();
+        int rc = DemoCommand.report(failed, true, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(OutputStream.nullOutputStream()), new PrintWriter(err));
+        assertThat(rc).isEqualTo(Main.EXIT_FAILED);
+        assertThat(err.toString()).isEqualTo("quaver demo: no path estimates within 15 s" + System.lineSeparator());
+        JsonNode r = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
+        assertThat(r.get("ok").asBoolean()).isFalse();
+        assertThat(r.get("failure").asText()).isEqualTo("no path estimates within 15 s");
+        assertThat(r.get("admitted").asBoolean()).isFalse();
+        assertThat(r.get("estimates").get("bottleneckBps").isNull()).isTrue();
+        assertThat(r.get("firstEstimateMs").isNull()).isTrue();
+
+        ByteArrayOutputStream summary = new ByteArrayOutputStream();
+        rc = DemoCommand.report(failed, false, new PrintStream(OutputStream.nullOutputStream()),
+                new PrintStream(summary, true, StandardCharsets.UTF_8), new PrintWriter(new StringWriter()));
+        assertThat(rc).isEqualTo(Main.EXIT_FAILED);
+        assertThat(summary.toString(StandardCharsets.UTF_8)).contains("admitted after - (never)",
+                "congestion episodes induced: 0");
     }
 
     /// The whole loop in 24 s: estimates, admission, one induced episode (it starts 4 s after the

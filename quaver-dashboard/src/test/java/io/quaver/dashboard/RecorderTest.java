@@ -97,6 +97,24 @@ class RecorderTest {
     }
 
     @Test
+    void flowsAreBoundedForgettingDepartedFlowsFirst() {
+        Scripted src = new Scripted();
+        Recorder r = new Recorder(src, 10, ORIGIN_NS);
+        src.flows = List.of(flow(1000, 1, CongestionState.UNKNOWN), flow(2000, 1, CongestionState.UNKNOWN));
+        r.sample(ORIGIN_NS);
+        List<FlowSample> live = new ArrayList<>(List.of(flow(2000, 1, CongestionState.UNKNOWN)));
+        for (int id = 1; id < Recorder.MAX_FLOWS; id++) {
+            live.add(flow(id, 1, CongestionState.UNKNOWN));
+        }
+        src.flows = live; // 1000 departs; 2000 stays; 63 new flows: one flow too many
+        r.sample(ORIGIN_NS + MS);
+        assertThat(r.points(1000)).as("the departed flow is forgotten").isZero();
+        assertThat(r.points(2000)).as("live flows are kept").isEqualTo(2);
+        assertThat(r.points(1)).isEqualTo(1);
+        assertThat(r.points(Recorder.MAX_FLOWS - 1)).isEqualTo(1);
+    }
+
+    @Test
     void timeNeverGoesBackwards() {
         Scripted src = new Scripted();
         Recorder r = new Recorder(src, 10, ORIGIN_NS);
