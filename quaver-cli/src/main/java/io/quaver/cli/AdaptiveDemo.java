@@ -77,6 +77,8 @@ final class AdaptiveDemo implements DashboardSource {
     static final long EPISODE_ON_NS = 6_000_000_000L;
     /// An episode is only started when this much time remains after it ends (to see it clear).
     static final long CLEAR_MARGIN_NS = 3_000_000_000L;
+    /// How long after the cross traffic stops a Congested still counts as the episode's.
+    static final long DETECTION_GRACE_NS = 1_000_000_000L;
     private static final long ESTIMATES_TIMEOUT_NS = 15_000_000_000L;
     private static final long ADMIT_TIMEOUT_NS = 15_000_000_000L;
     private static final long TICK_NS = 250_000_000L;
@@ -254,7 +256,9 @@ final class AdaptiveDemo implements DashboardSource {
                         link.forward().setCrossTrafficBps(CROSS_TRAFFIC_BPS);
                         status = "episode " + current.number + ": cross traffic on";
                         event(">> episode " + current.number + ": cross traffic " + mbps(CROSS_TRAFFIC_BPS)
-                                + " on through the " + mbps(LINK_BPS) + " bottleneck");
+                                + " on through the " + mbps(LINK_BPS) + " bottleneck"
+                                + (congestion == CongestionState.CONGESTED
+                                        ? " (the flow is still at a tenth, waiting for Available)" : ""));
                     }
                 } else if (current != null && current.offNs < 0 && now - (current.onsetNs + EPISODE_ON_NS) >= 0) {
                     link.forward().setCrossTrafficBps(0);
@@ -309,8 +313,9 @@ final class AdaptiveDemo implements DashboardSource {
                 long now = System.nanoTime();
                 congestedSeen.incrementAndGet();
                 congestion = CongestionState.CONGESTED;
-                // a Congested belongs to the latest episode while its cross traffic is on or just went off
-                long onsetNs = onEpisode(e -> e.congestedNs < 0 && (e.offNs < 0 || now - e.offNs < CLEAR_MARGIN_NS),
+                // a Congested belongs to the latest episode while its cross traffic is on (or went off
+                // less than a detection time ago)
+                long onsetNs = onEpisode(e -> e.congestedNs < 0 && (e.offNs < 0 || now - e.offNs < DETECTION_GRACE_NS),
                         e -> e.congestedNs = now, e -> e.onsetNs);
                 long low = STREAM_BPS / 10;
                 encoderBps = low;

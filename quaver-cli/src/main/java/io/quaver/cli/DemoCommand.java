@@ -16,11 +16,12 @@ import java.util.stream.Collectors;
 /// `./quaver demo`: the QoS2 SDK sample's adaptive loop over an emulated bottleneck on
 /// loopback, with congestion induced and cleared, live in the terminal and on the dashboard.
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Show an adaptive flow at work, with no set-up: an embedded sink behind an emulated"
-                + " 20 Mbit/s bottleneck (10 ms each way) on loopback, a synthetic 3 Mbit/s audio/video stream"
-                + " through an adaptive AUDIO_VIDEO flow that follows the QoS2 SDK sample (wait for estimates,"
-                + " set the rate with shape-and-mark, Congested -> a tenth, Available -> restore), and cross"
-                + " traffic switched on for 6 s every 15 s to cause congestion episodes.",
+        description = {"Show an adaptive flow at work on loopback, with no set-up: congestion induced, seen and"
+                + " cleared.",
+                "An embedded sink behind an emulated 20 Mbit/s bottleneck (10 ms each way), a synthetic 3 Mbit/s"
+                        + " audio/video stream through an adaptive AUDIO_VIDEO flow that follows the QoS2 SDK"
+                        + " sample (wait for estimates, set the rate with shape-and-mark, Congested -> a tenth,"
+                        + " Available -> restore), and cross traffic switched on for 6 s every 15 s.",
                 "Prints the estimates, the admitted and actual rates, the marks and the notifications live,"
                         + " serves a dashboard on 127.0.0.1, and ends after --duration with a summary."})
 final class DemoCommand implements Callable<Integer> {
