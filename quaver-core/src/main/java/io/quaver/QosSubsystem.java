@@ -127,6 +127,14 @@ public final class QosSubsystem implements AutoCloseable {
         session.stopTracking(client);
     }
 
+    /// A snapshot of the counters of the engine serving this handle: this JVM's embedded
+    /// engine, or the daemon's.
+    ///
+    /// @throws QosException [QosError#INVALID_HANDLE] when closed
+    public QosMetrics metrics() {
+        return session.metrics();
+    }
+
     /// Closes the handle; idempotent.
     @Override
     public void close() {

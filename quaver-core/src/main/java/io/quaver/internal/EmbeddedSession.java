@@ -272,6 +272,12 @@ public final class EmbeddedSession implements Session {
         engine.tracking().stop(this, client);
     }
 
+    @Override
+    public io.quaver.QosMetrics metrics() {
+        checkOpen();
+        return engine.metrics();
+    }
+
     private void requireFlow(int flowId) {
         if (!engine.exists(this, flowId)) {
             throw Errors.notFound("no flow " + Integer.toUnsignedString(flowId) + " on this handle");

@@ -66,7 +66,8 @@ public final class Engine {
     private final List<FlowSender> closing = new ArrayList<>();
     /// `null`: the built-in admission control ([#admit]).
     private volatile Admission admission;
-    private final AdaptiveFlows adaptive = new AdaptiveFlows();
+    private final EngineMetrics metrics = new EngineMetrics();
+    private final AdaptiveFlows adaptive = new AdaptiveFlows(metrics.estimates);
     /// Notification completions decided under the lock, performed by [#unlockAndFlush()];
     /// guarded by the lock.
     private final List<Completion> completions = new ArrayList<>();
@@ -114,6 +115,15 @@ public final class Engine {
         } finally {
             lock.unlock();
         }
+    }
+
+    /// A snapshot of the engine's counters and gauges.
+    public io.quaver.QosMetrics metrics() {
+        return metrics.snapshot(liveFlowCount(), tracking.trackedCount(), adaptive.notificationCounts());
+    }
+
+    EngineMetrics metricsCounters() {
+        return metrics;
     }
 
     ReentrantLock lock() {
@@ -214,7 +224,9 @@ public final class Engine {
             }
             SocketState state = socketState(socket);
             checkFamily(state.info, dest);
-            FlowState flow = new FlowState(nextFlowId(), owner, mode, type, owner.options().markingPolicy(), pacer);
+            FlowState flow = new FlowState(nextFlowId(), owner, mode, type, owner.options().markingPolicy(), pacer,
+                    metrics);
+            metrics.flowsCreated.increment();
             flows.put(flow.id, flow);
             owner.flows.add(flow.id);
             join(flow, state, dest);
@@ -388,11 +400,17 @@ public final class Engine {
                     }
                 }
                 Admission a = admission;
-                if (a != null) {
-                    a.admit(flow.id, flow.mode, dest, rate, others);
-                } else {
-                    admit(flow, dest, rate, others);
+                try {
+                    if (a != null) {
+                        a.admit(flow.id, flow.mode, dest, rate, others);
+                    } else {
+                        admit(flow, dest, rate, others);
+                    }
+                } catch (QosException refused) {
+                    metrics.admissionsRefused.increment();
+                    throw refused;
                 }
+                metrics.admissionsAccepted.increment();
             }
             setRateContract(flow, rate, true);
             if (flow.mode == FlowMode.ADAPTIVE) {
@@ -815,6 +833,7 @@ public final class Engine {
     private void join(FlowState flow, SocketState state, InetSocketAddress dest) {
         Membership m = new Membership(flow, state, dest);
         flow.members.add(m);
+        metrics.socketsAdded.increment();
         if (state.memberships.isEmpty()) {
             sockets.put(state.channel, state);
         }
@@ -856,6 +875,7 @@ public final class Engine {
             leave(m);
         }
         flows.remove(flow.id);
+        metrics.flowsRemoved.increment();
         flow.owner.flows.remove(flow.id);
         flow.owner.onFlowDestroyed(flow);
     }
@@ -994,13 +1014,14 @@ public final class Engine {
         NetNamespace kernelClassNs;
         String kernelClassRefusal;
 
-        FlowState(int id, EmbeddedSession owner, FlowMode mode, TrafficType type, MarkingPolicy policy, Pacer pacer) {
+        FlowState(int id, EmbeddedSession owner, FlowMode mode, TrafficType type, MarkingPolicy policy, Pacer pacer,
+                  EngineMetrics metrics) {
             this.id = id;
             this.owner = owner;
             this.mode = mode;
             this.type = type;
             this.policy = policy;
-            this.sender = new FlowSender(id, pacer);
+            this.sender = new FlowSender(id, pacer, metrics);
         }
 
         /// The marks conformant traffic of this flow carries, or `null` for none (decisions.md

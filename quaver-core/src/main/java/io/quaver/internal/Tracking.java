@@ -401,7 +401,8 @@ public final class Tracking {
             return;
         }
         InetSocketAddress sink = new InetSocketAddress(e.key.client(), e.key.sinkPort());
-        ProberConfig config = proberConfigs.apply(ProberConfig.of(sink, e.onLink, engine.platform()).withSockets(sockets));
+        ProberConfig config = proberConfigs.apply(ProberConfig.of(sink, e.onLink, engine.platform()).withSockets(sockets)
+                .withCounters(engine.metricsCounters().probes));
         try {
             PathStack stack = stacks.get();
             ClientProber p = ClientProber.start(config, engine.adaptive().monitored(e.key, stack.model()),
