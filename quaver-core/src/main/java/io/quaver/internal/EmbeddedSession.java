@@ -12,6 +12,8 @@ import io.quaver.QosOptions;
 import io.quaver.QosVersion;
 import io.quaver.TrafficType;
 
+import io.quaver.internal.adaptive.Completion;
+
 import java.net.InetSocketAddress;
 import java.nio.channels.NetworkChannel;
 import java.util.ArrayList;
@@ -276,6 +278,24 @@ public final class EmbeddedSession implements Session {
     public io.quaver.QosMetrics metrics() {
         checkOpen();
         return engine.metrics();
+    }
+
+    /// The marks the flow's conformant traffic carries now (the daemon tells its clients).
+    public Engine.FlowMarks marks(int flowId) {
+        checkOpen();
+        return engine.marksOf(this, flowId);
+    }
+
+    /// Applies marks decided elsewhere to a flow of a mirror engine ([Engine#mirror()]).
+    public void mirrorMarks(int flowId, Engine.FlowMarks marks) {
+        checkOpen();
+        engine.mirrorMarks(this, flowId, marks);
+    }
+
+    /// Cancels a pending notification request (995), as `future.cancel` does later.
+    public void cancelNotification(CompletableFuture<?> future) {
+        checkOpen();
+        Completion.performAll(engine.adaptive().cancel(future));
     }
 
     private void requireFlow(int flowId) {

@@ -290,6 +290,23 @@ public final class Tracking {
         }
     }
 
+    /// The engine stops serving (a daemon shutting down): every tracked client is untracked at
+    /// once, grace periods included; call after every handle closed.
+    public void untrackAll() {
+        List<ClientProber> toClose = new ArrayList<>();
+        lock.lock();
+        try {
+            for (Entry e : List.copyOf(entries.values())) {
+                if (e.tracked) {
+                    untrack(e, toClose);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        closeAll(toClose, false);
+    }
+
     /// A handle closed: its clients start their grace period (unless another handle holds
     /// them).
     void sessionClosed(EmbeddedSession session) {
