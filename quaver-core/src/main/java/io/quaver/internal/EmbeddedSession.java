@@ -11,7 +11,6 @@ import io.quaver.QosException;
 import io.quaver.QosOptions;
 import io.quaver.QosVersion;
 import io.quaver.TrafficType;
-
 import io.quaver.internal.adaptive.Completion;
 
 import java.net.InetSocketAddress;
@@ -48,12 +47,7 @@ public final class EmbeddedSession implements Session {
 
     /// Opens a handle on the embedded engine.
     public static EmbeddedSession open(Engine engine, QosVersion version, QosOptions options) {
-        if (version == null) {
-            throw Errors.invalidParameter("version is null");
-        }
-        if (version.major() != 1 || version.minor() != 0) {
-            throw Errors.invalidParameter("unsupported QoS version " + version + "; only 1.0 is valid");
-        }
+        checkVersion(version);
         if (options == null) {
             throw Errors.invalidParameter("options are null");
         }
@@ -62,6 +56,16 @@ public final class EmbeddedSession implements Session {
         EmbeddedSession session = new EmbeddedSession(engine, resolved, privileged);
         engine.sessionOpened(session);
         return session;
+    }
+
+    /// Only QoS version 1.0 is valid (`INVALID_PARAMETER` otherwise).
+    public static void checkVersion(QosVersion version) {
+        if (version == null) {
+            throw Errors.invalidParameter("version is null");
+        }
+        if (version.major() != 1 || version.minor() != 0) {
+            throw Errors.invalidParameter("unsupported QoS version " + version + "; only 1.0 is valid");
+        }
     }
 
     private static boolean resolvePrivileged(Engine engine, QosOptions options) {

@@ -231,8 +231,8 @@ public final class Daemon implements AutoCloseable {
         for (DaemonConnection c : List.copyOf(connections)) {
             c.shutdown();
         }
-        join(acceptor);
-        threads.forEach(Daemon::join);
+        Threads.joinUninterruptibly(acceptor);
+        threads.forEach(Threads::joinUninterruptibly);
         engine.tracking().untrackAll();
         sink.close();
         if (endpoint != null) {
@@ -242,21 +242,6 @@ public final class Daemon implements AutoCloseable {
             Files.deleteIfExists(config.socket().toAbsolutePath());
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, "removing the socket file: " + e);
-        }
-    }
-
-    private static void join(Thread t) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                t.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
         }
     }
 }

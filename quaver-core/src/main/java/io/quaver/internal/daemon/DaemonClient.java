@@ -269,18 +269,7 @@ public final class DaemonClient implements AutoCloseable {
         closing = true;
         closeQuietly(channel);
         if (Thread.currentThread() != reader) {
-            boolean interrupted = false;
-            while (true) {
-                try {
-                    reader.join();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            Threads.joinUninterruptibly(reader);
         }
     }
 

@@ -260,15 +260,14 @@ final class DaemonConnection {
                     flowRow(w, flow);
                 }
             }
-            case START_TRACKING -> {
+            case START_TRACKING, STOP_TRACKING -> {
                 InetSocketAddress client = requireAddr(r);
                 r.end();
-                session.startTracking(client);
-            }
-            case STOP_TRACKING -> {
-                InetSocketAddress client = requireAddr(r);
-                r.end();
-                session.stopTracking(client);
+                if (f.type() == START_TRACKING) {
+                    session.startTracking(client);
+                } else {
+                    session.stopTracking(client);
+                }
             }
             case METRICS -> {
                 r.end();

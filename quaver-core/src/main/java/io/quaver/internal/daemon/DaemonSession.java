@@ -82,12 +82,9 @@ public final class DaemonSession implements Session {
     ///
     /// @throws QosException `CONNECTION_REFUSED` (1225) when no daemon listens there
     public static DaemonSession open(QosVersion version, QosOptions options) {
-        if (version == null) {
-            throw new QosException(QosError.INVALID_PARAMETER, "version is null");
-        }
-        if (version.major() != 1 || version.minor() != 0) {
-            throw new QosException(QosError.INVALID_PARAMETER, "unsupported QoS version " + version
-                    + "; only 1.0 is valid");
+        EmbeddedSession.checkVersion(version);
+        if (options == null) {
+            throw new QosException(QosError.INVALID_PARAMETER, "options are null");
         }
         return new DaemonSession(options);
     }
@@ -377,7 +374,10 @@ public final class DaemonSession implements Session {
     /// notifications complete with 1164, later calls fail with 1164.
     private void onLost(QosException e) {
         lost = e;
-        local.close();
+        EmbeddedSession l = local;
+        if (l != null) { // null while the constructor still runs: that handle is never used
+            l.close();
+        }
         flows.clear();
         failPending(e);
     }
