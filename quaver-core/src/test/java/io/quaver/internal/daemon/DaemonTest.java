@@ -164,6 +164,46 @@ class DaemonTest {
     }
 
     @Test
+    void admissionAndNotificationsAreTheDaemonsAndReachTheApplication() throws Exception {
+        fx.start();
+        fx.confineProbers(); // no sink answers: estimates only as injected below
+        QosSubsystem qos = fx.handle();
+        DatagramChannel ch = udp();
+        InetSocketAddress dest = (InetSocketAddress) receiver.getLocalAddress();
+        QosFlow flow = qos.addFlow(ch, null, TrafficType.AUDIO_VIDEO, FlowMode.ADAPTIVE);
+        assertThat(tos(ch)).isZero(); // adaptive: unmarked until a rate is admitted
+        assertError(() -> flow.setOutgoingRate(OutgoingRate.of(1_000_000, Shaping.SHAPE_AND_MARK)),
+                QosError.RETRY); // no estimates yet
+        var adaptive = fx.daemon.hostEngine().adaptive();
+        int sinkPort = fx.daemon.sinkPort();
+        adaptive.injectEstimates(dest, sinkPort, 100_000_000, 50_000_000);
+        flow.setOutgoingRate(OutgoingRate.of(1_000_000, Shaping.SHAPE_AND_MARK));
+        assertThat(tos(ch)).isEqualTo(0x28 << 2); // admitted: the policy's marks, on this socket
+        assertThat(flow.enforcement()).isEqualTo(io.quaver.Enforcement.SEND_PATH);
+
+        CompletableFuture<Void> congested = flow.notifyCongested();
+        assertError(flow::notifyCongested, QosError.ALREADY_EXISTS);
+        adaptive.forceCongestion(dest, sinkPort, true);
+        assertThat(congested.get(10, TimeUnit.SECONDS)).isNull();
+        CompletableFuture<Long> available = flow.notifyAvailable(2_000_000);
+        adaptive.forceCongestion(dest, sinkPort, false);
+        adaptive.injectAvailable(dest, sinkPort, System.nanoTime(), 40_000_000);
+        assertThat(available.get(10, TimeUnit.SECONDS)).isPositive();
+
+        CompletableFuture<Void> cancelled = flow.notifyCongested();
+        await(() -> adaptive.pendingCount() == 1, "the request is pending at the daemon");
+        cancelled.cancel(true);
+        await(() -> adaptive.pendingCount() == 0, "the cancel reached the daemon");
+        CompletableFuture<Void> aborted = flow.notifyCongested();
+        flow.close();
+        assertThatThrownBy(() -> aborted.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOfSatisfying(QosException.class,
+                        e -> assertThat(e.error()).isEqualTo(QosError.OPERATION_ABORTED));
+        assertThat(tos(ch)).isZero();
+        assertThat(qos.metrics().admissionsAccepted()).isEqualTo(1);
+    }
+
+    @Test
     void aClientThatCrashesLosesItsFlowsAndTheDaemonStaysUp() throws Exception {
         fx.start();
         SocketChannel raw = fx.raw();
