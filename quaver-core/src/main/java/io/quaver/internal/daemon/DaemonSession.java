@@ -19,6 +19,7 @@ import io.quaver.internal.Session;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.SocketChannel;
@@ -278,7 +279,49 @@ public final class DaemonSession implements Session {
 
     @Override
     public SendPath sendPath(int flowId) {
-        return local.sendPath(flow(flowId).localId());
+        SendPath p = local.sendPath(flow(flowId).localId());
+        return new SendPath() {
+            @Override
+            public int send(ByteBuffer payload) {
+                try {
+                    return p.send(payload);
+                } catch (QosException e) {
+                    throw afterLoss(e);
+                }
+            }
+
+            @Override
+            public int send(DatagramChannel socket, ByteBuffer payload, InetSocketAddress destination) {
+                try {
+                    return p.send(socket, payload, destination);
+                } catch (QosException e) {
+                    throw afterLoss(e);
+                }
+            }
+
+            @Override
+            public CompletableFuture<Integer> sendAsync(DatagramChannel socket, ByteBuffer payload,
+                                                        InetSocketAddress destination) {
+                try {
+                    return p.sendAsync(socket, payload, destination);
+                } catch (QosException e) {
+                    throw afterLoss(e);
+                }
+            }
+
+            @Override
+            public long nextSendTimeNs() {
+                return p.nextSendTimeNs();
+            }
+        };
+    }
+
+    /// A send path (kept by [io.quaver.QosFlow]) whose handle lost its daemon reports 1164,
+    /// as every other call does, rather than the closed twin's `INVALID_HANDLE`.
+    private QosException afterLoss(QosException e) {
+        QosException l = lost;
+        return l != null && !closed && e.error() == QosError.INVALID_HANDLE
+                ? new QosException(l.error(), l.getMessage(), e) : e;
     }
 
     @Override

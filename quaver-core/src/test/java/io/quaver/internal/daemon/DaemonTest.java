@@ -142,12 +142,14 @@ class DaemonTest {
         QosFlow plain = qos.addFlow(udp(), null, TrafficType.VOICE, FlowMode.NON_ADAPTIVE);
         CompletableFuture<Void> congested = flow.notifyCongested();
         assertThat(congested).isNotDone();
+        assertThat(plain.send(ByteBuffer.allocate(10))).isEqualTo(10); // its send path is kept
 
         fx.daemon.close();
         assertThatThrownBy(() -> congested.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
                 .cause().isInstanceOfSatisfying(QosException.class,
                         e -> assertThat(e.error()).isEqualTo(QosError.DEVICE_REINITIALIZATION_NEEDED));
         assertError(() -> plain.setTrafficType(TrafficType.CONTROL), QosError.DEVICE_REINITIALIZATION_NEEDED);
+        assertError(() -> plain.send(ByteBuffer.allocate(10)), QosError.DEVICE_REINITIALIZATION_NEEDED);
         assertError(() -> qos.addFlow(ch, null, TrafficType.VOICE, FlowMode.NON_ADAPTIVE),
                 QosError.DEVICE_REINITIALIZATION_NEEDED);
         assertError(qos::enumerateFlows, QosError.DEVICE_REINITIALIZATION_NEEDED);
