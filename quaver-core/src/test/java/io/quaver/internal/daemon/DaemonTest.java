@@ -206,6 +206,18 @@ class DaemonTest {
     }
 
     @Test
+    void theDaemonsSinkCountsWhatItCannotServe() throws Exception {
+        fx.start();
+        QosSubsystem qos = fx.handle();
+        long before = qos.metrics().sinkMessagesMalformed();
+        try (DatagramChannel junk = DatagramChannel.open()) {
+            junk.send(ByteBuffer.wrap(new byte[] {1, 2, 3}), new InetSocketAddress(LOOPBACK, fx.daemon.sinkPort()));
+        }
+        await(() -> qos.metrics().sinkMessagesMalformed() == before + 1, "the sink counted the malformed datagram");
+        assertThat(fx.daemon.metrics().sinkMessagesMalformed()).isEqualTo(before + 1);
+    }
+
+    @Test
     void aClientThatCrashesLosesItsFlowsAndTheDaemonStaysUp() throws Exception {
         fx.start();
         SocketChannel raw = fx.raw();
