@@ -1,5 +1,6 @@
 package io.quaver;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -24,8 +25,10 @@ import java.util.Objects;
 ///                            ([Enforcement#KERNEL_CLASS], an `htb` class per flow on the egress
 ///                            interface); `null` = the system property
 ///                            `quaver.kernelShaping=true|false`, else `true`
+/// @param daemonSocket        `null` for the embedded engine (the default), or the control
+///                            socket of a `quaver daemon` that serves the handle
 public record QosOptions(Boolean privileged, int sinkPort, MarkingPolicy markingPolicy, Duration trackingGracePeriod,
-                         boolean offLinkExperiments, QosLimits limits, Boolean kernelShaping) {
+                         boolean offLinkExperiments, QosLimits limits, Boolean kernelShaping, Path daemonSocket) {
     /// The port of the [MS-QLPB] sink unless configured otherwise.
     public static final int DEFAULT_SINK_PORT = 2177;
 
@@ -48,43 +51,51 @@ public record QosOptions(Boolean privileged, int sinkPort, MarkingPolicy marking
     /// tracking grace period, on-link experiments only, default limits.
     public static QosOptions defaults() {
         return new QosOptions(null, 0, MarkingPolicy.QWAVE_DEFAULT, Duration.ofSeconds(60), false, QosLimits.DEFAULT,
-                null);
+                null, null);
     }
 
     public QosOptions withPrivileged(Boolean privileged) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping);
+                kernelShaping, daemonSocket);
     }
 
     public QosOptions withSinkPort(int sinkPort) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping);
+                kernelShaping, daemonSocket);
     }
 
     public QosOptions withMarkingPolicy(MarkingPolicy markingPolicy) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping);
+                kernelShaping, daemonSocket);
     }
 
     public QosOptions withTrackingGracePeriod(Duration gracePeriod) {
         return new QosOptions(privileged, sinkPort, markingPolicy, gracePeriod, offLinkExperiments, limits,
-                kernelShaping);
+                kernelShaping, daemonSocket);
     }
 
     public QosOptions withOffLinkExperiments(boolean allowed) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, allowed, limits,
-                kernelShaping);
+                kernelShaping, daemonSocket);
     }
 
     public QosOptions withLimits(QosLimits limits) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments,
-                Objects.requireNonNull(limits), kernelShaping);
+                Objects.requireNonNull(limits), kernelShaping, daemonSocket);
     }
 
     /// Allows (`true`), forbids (`false`) or leaves to the system property
     /// `quaver.kernelShaping` (`null`) shaping with kernel classes on a privileged handle.
     public QosOptions withKernelShaping(Boolean kernelShaping) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping);
+                kernelShaping, daemonSocket);
+    }
+
+    /// Serves the handle by the `quaver daemon` listening on `socketPath` (host-wide flows,
+    /// policy and tracking), or by the embedded engine (`null`, the default). The daemon
+    /// decides privilege, marks, sink port, off-link experiments and the grace period.
+    public QosOptions withDaemon(Path socketPath) {
+        return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
+                kernelShaping, socketPath);
     }
 }

@@ -3,6 +3,7 @@ package io.quaver;
 import io.quaver.internal.EmbeddedSession;
 import io.quaver.internal.Engine;
 import io.quaver.internal.Session;
+import io.quaver.internal.daemon.DaemonSession;
 
 import java.net.InetSocketAddress;
 import java.nio.channels.NetworkChannel;
@@ -43,7 +44,12 @@ public final class QosSubsystem implements AutoCloseable {
 
     /// Opens a handle for the given QoS version; only 1.0 is valid
     /// ([QosError#INVALID_PARAMETER] otherwise).
+    /// With [QosOptions#daemonSocket()] set, the handle is served by that daemon
+    /// ([QosError#CONNECTION_REFUSED] when none listens there).
     public static QosSubsystem open(QosVersion version, QosOptions options) {
+        if (options != null && options.daemonSocket() != null) {
+            return new QosSubsystem(DaemonSession.open(version, options));
+        }
         return new QosSubsystem(EmbeddedSession.open(Engine.embedded(), version, options));
     }
 
@@ -125,6 +131,14 @@ public final class QosSubsystem implements AutoCloseable {
     /// @throws QosException [QosError#NOT_FOUND] when the client is not tracked
     public void stopTrackingClient(InetSocketAddress client) {
         session.stopTracking(client);
+    }
+
+    /// A snapshot of the counters of the engine serving this handle: this JVM's embedded
+    /// engine, or the daemon's.
+    ///
+    /// @throws QosException [QosError#INVALID_HANDLE] when closed
+    public QosMetrics metrics() {
+        return session.metrics();
     }
 
     /// Closes the handle; idempotent.

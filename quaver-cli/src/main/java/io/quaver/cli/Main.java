@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 /// Entry point of `./quaver`.
 @Command(name = "quaver", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Quaver: the quality audio/video experience subsystem for the JVM (qWAVE/QoS2 for Linux).",
-        subcommands = {DemoCommand.class, MarksCommand.class, SinkCommand.class, ProbeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, MarksCommand.class, SinkCommand.class, ProbeCommand.class,
+                DaemonCommand.class, FlowsCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /// Exit codes that mean something: 0 success, 1 the job failed, 2 bad usage, 3 environment

@@ -70,7 +70,16 @@ public final class AdaptiveFlows {
     /// The tick thread exists only while adaptive flows do (lock held to change it).
     private ScheduledExecutorService ticker;
 
-    AdaptiveFlows() {
+    /// Counts the estimates produced for monitored paths.
+    private final java.util.concurrent.atomic.LongAdder estimatesProduced;
+
+    AdaptiveFlows(java.util.concurrent.atomic.LongAdder estimatesProduced) {
+        this.estimatesProduced = estimatesProduced;
+    }
+
+    /// Notifications completed: congested, uncongested, available, cancelled or aborted.
+    long[] notificationCounts() {
+        return registry.completedCounts();
     }
 
     // ------------------------------------------------------------------ flows (engine lock held)
@@ -220,6 +229,7 @@ public final class AdaptiveFlows {
                 if (est == null) {
                     est = inner.estimates(nowNs);
                 }
+                estimatesProduced.increment();
                 record(key, est);
                 if (est.availableBps().isPresent()) {
                     estimate(key, nowNs, est.availableBps().getAsLong(), est.availableAtNs());

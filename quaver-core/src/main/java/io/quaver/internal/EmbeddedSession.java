@@ -11,6 +11,7 @@ import io.quaver.QosException;
 import io.quaver.QosOptions;
 import io.quaver.QosVersion;
 import io.quaver.TrafficType;
+import io.quaver.internal.adaptive.Completion;
 
 import java.net.InetSocketAddress;
 import java.nio.channels.NetworkChannel;
@@ -46,12 +47,7 @@ public final class EmbeddedSession implements Session {
 
     /// Opens a handle on the embedded engine.
     public static EmbeddedSession open(Engine engine, QosVersion version, QosOptions options) {
-        if (version == null) {
-            throw Errors.invalidParameter("version is null");
-        }
-        if (version.major() != 1 || version.minor() != 0) {
-            throw Errors.invalidParameter("unsupported QoS version " + version + "; only 1.0 is valid");
-        }
+        checkVersion(version);
         if (options == null) {
             throw Errors.invalidParameter("options are null");
         }
@@ -60,6 +56,16 @@ public final class EmbeddedSession implements Session {
         EmbeddedSession session = new EmbeddedSession(engine, resolved, privileged);
         engine.sessionOpened(session);
         return session;
+    }
+
+    /// Only QoS version 1.0 is valid (`INVALID_PARAMETER` otherwise).
+    public static void checkVersion(QosVersion version) {
+        if (version == null) {
+            throw Errors.invalidParameter("version is null");
+        }
+        if (version.major() != 1 || version.minor() != 0) {
+            throw Errors.invalidParameter("unsupported QoS version " + version + "; only 1.0 is valid");
+        }
     }
 
     private static boolean resolvePrivileged(Engine engine, QosOptions options) {
@@ -270,6 +276,30 @@ public final class EmbeddedSession implements Session {
     public void stopTracking(InetSocketAddress client) {
         checkOpen();
         engine.tracking().stop(this, client);
+    }
+
+    @Override
+    public io.quaver.QosMetrics metrics() {
+        checkOpen();
+        return engine.metrics();
+    }
+
+    /// The marks the flow's conformant traffic carries now (the daemon tells its clients).
+    public Engine.FlowMarks marks(int flowId) {
+        checkOpen();
+        return engine.marksOf(this, flowId);
+    }
+
+    /// Applies marks decided elsewhere to a flow of a mirror engine ([Engine#mirror()]).
+    public void mirrorMarks(int flowId, Engine.FlowMarks marks) {
+        checkOpen();
+        engine.mirrorMarks(this, flowId, marks);
+    }
+
+    /// Cancels a pending notification request (995), as `future.cancel` does later.
+    public void cancelNotification(CompletableFuture<?> future) {
+        checkOpen();
+        Completion.performAll(engine.adaptive().cancel(future));
     }
 
     private void requireFlow(int flowId) {

@@ -53,6 +53,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Engine {
     private static final System.Logger LOG = System.getLogger("io.quaver.engine");
     private static final Engine EMBEDDED = new Engine(Platform.current());
+    private static final Engine MIRROR = new Engine(Platform.current(), KernelClasses::system, true);
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Platform platform;
@@ -66,17 +67,26 @@ public final class Engine {
     private final List<FlowSender> closing = new ArrayList<>();
     /// `null`: the built-in admission control ([#admit]).
     private volatile Admission admission;
-    private final AdaptiveFlows adaptive = new AdaptiveFlows();
+    private final EngineMetrics metrics = new EngineMetrics();
+    private final AdaptiveFlows adaptive = new AdaptiveFlows(metrics.estimates);
     /// Notification completions decided under the lock, performed by [#unlockAndFlush()];
     /// guarded by the lock.
     private final List<Completion> completions = new ArrayList<>();
     private int lastFlowId;
+    /// A mirror engine marks its flows' sockets as told ([#mirrorMarks]), not by policy: the
+    /// client side of daemon mode, where the daemon decides the marks.
+    private final boolean mirror;
 
     Engine(Platform platform) {
         this(platform, KernelClasses::system);
     }
 
     Engine(Platform platform, Supplier<KernelClasses> kernelClasses) {
+        this(platform, kernelClasses, false);
+    }
+
+    private Engine(Platform platform, Supplier<KernelClasses> kernelClasses, boolean mirror) {
+        this.mirror = mirror;
         this.platform = platform;
         this.tracking = new Tracking(this);
         this.kernelClasses = kernelClasses;
@@ -85,6 +95,17 @@ public final class Engine {
     /// The JVM-wide embedded engine.
     public static Engine embedded() {
         return EMBEDDED;
+    }
+
+    /// A new engine of its own (a daemon's), on the current platform.
+    public static Engine create() {
+        return new Engine(Platform.current());
+    }
+
+    /// The JVM-wide mirror engine: the send paths and socket marks of flows whose decisions a
+    /// daemon takes (its flows are non-adaptive and marked only through [#mirrorMarks]).
+    public static Engine mirror() {
+        return MIRROR;
     }
 
     public Platform platform() {
@@ -114,6 +135,15 @@ public final class Engine {
         } finally {
             lock.unlock();
         }
+    }
+
+    /// A snapshot of the engine's counters and gauges.
+    public io.quaver.QosMetrics metrics() {
+        return metrics.snapshot(liveFlowCount(), tracking.trackedCount(), adaptive.notificationCounts());
+    }
+
+    EngineMetrics metricsCounters() {
+        return metrics;
     }
 
     ReentrantLock lock() {
@@ -214,7 +244,9 @@ public final class Engine {
             }
             SocketState state = socketState(socket);
             checkFamily(state.info, dest);
-            FlowState flow = new FlowState(nextFlowId(), owner, mode, type, owner.options().markingPolicy(), pacer);
+            FlowState flow = new FlowState(nextFlowId(), owner, mode, type, owner.options().markingPolicy(), pacer,
+                    metrics, mirror);
+            metrics.flowsCreated.increment();
             flows.put(flow.id, flow);
             owner.flows.add(flow.id);
             join(flow, state, dest);
@@ -388,11 +420,17 @@ public final class Engine {
                     }
                 }
                 Admission a = admission;
-                if (a != null) {
-                    a.admit(flow.id, flow.mode, dest, rate, others);
-                } else {
-                    admit(flow, dest, rate, others);
+                try {
+                    if (a != null) {
+                        a.admit(flow.id, flow.mode, dest, rate, others);
+                    } else {
+                        admit(flow, dest, rate, others);
+                    }
+                } catch (QosException refused) {
+                    metrics.admissionsRefused.increment();
+                    throw refused;
                 }
+                metrics.admissionsAccepted.increment();
             }
             setRateContract(flow, rate, true);
             if (flow.mode == FlowMode.ADAPTIVE) {
@@ -664,6 +702,55 @@ public final class Engine {
         }
     }
 
+    /// The marks a flow's conformant traffic carries (`null`: none) and whether they include
+    /// the 802.1p tag, as a daemon tells its client to apply them.
+    public record FlowMarks(Marks marks, boolean l2Tagging) {
+    }
+
+    FlowMarks marksOf(EmbeddedSession owner, int flowId) {
+        lock.lock();
+        try {
+            owner.checkOpen();
+            FlowState flow = flow(owner, flowId);
+            return new FlowMarks(flow.conformantMarks(), flow.l2Tagging());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /// Puts marks decided elsewhere on a mirror engine's flow and its sockets.
+    void mirrorMarks(EmbeddedSession owner, int flowId, FlowMarks marks) {
+        lock.lock();
+        try {
+            owner.checkOpen();
+            FlowState flow = flow(owner, flowId);
+            if (!flow.mirrored) {
+                throw new IllegalStateException("flow " + Integer.toUnsignedString(flowId) + " is not mirrored");
+            }
+            flow.mirroredMarks = marks.marks();
+            flow.mirroredL2 = marks.l2Tagging();
+            reapply(flow);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /// Whether a socket is in any live flow of the engine.
+    public boolean holds(NetworkChannel socket) {
+        lock.lock();
+        try {
+            return sockets.containsKey(socket);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /// The newest bottleneck and available bandwidth estimates of an adaptive flow's path,
+    /// bits/s (-1: none), or `null` for a flow without a monitored path.
+    public long[] estimatesOf(int flowId) {
+        return adaptive.estimatesOf(flowId);
+    }
+
     /// Whether a live flow may carry 802.1p tags (its path passed the route check); for tests.
     public boolean pathVerifiedForL2(int flowId) {
         lock.lock();
@@ -715,6 +802,11 @@ public final class Engine {
         } finally {
             lock.unlock();
         }
+    }
+
+    /// Every live flow, by id (a daemon's registry listing).
+    public List<FlowInfo> enumerateAll() {
+        return enumerate();
     }
 
     List<FlowInfo> enumerate() {
@@ -815,6 +907,7 @@ public final class Engine {
     private void join(FlowState flow, SocketState state, InetSocketAddress dest) {
         Membership m = new Membership(flow, state, dest);
         flow.members.add(m);
+        metrics.socketsAdded.increment();
         if (state.memberships.isEmpty()) {
             sockets.put(state.channel, state);
         }
@@ -856,6 +949,7 @@ public final class Engine {
             leave(m);
         }
         flows.remove(flow.id);
+        metrics.flowsRemoved.increment();
         flow.owner.flows.remove(flow.id);
         flow.owner.onFlowDestroyed(flow);
     }
@@ -992,20 +1086,30 @@ public final class Engine {
         final Map<SocketState, Long> pacedSockets = new IdentityHashMap<>();
         KernelClasses.Installed kernelClass;
         NetNamespace kernelClassNs;
+        /// Marks decided elsewhere (a mirror engine's flows): [#mirroredMarks] and
+        /// [#mirroredL2] replace the policy's.
+        final boolean mirrored;
+        Marks mirroredMarks;
+        boolean mirroredL2;
         String kernelClassRefusal;
 
-        FlowState(int id, EmbeddedSession owner, FlowMode mode, TrafficType type, MarkingPolicy policy, Pacer pacer) {
+        FlowState(int id, EmbeddedSession owner, FlowMode mode, TrafficType type, MarkingPolicy policy, Pacer pacer,
+                  EngineMetrics metrics, boolean mirrored) {
             this.id = id;
+            this.mirrored = mirrored;
             this.owner = owner;
             this.mode = mode;
             this.type = type;
             this.policy = policy;
-            this.sender = new FlowSender(id, pacer);
+            this.sender = new FlowSender(id, pacer, metrics);
         }
 
         /// The marks conformant traffic of this flow carries, or `null` for none (decisions.md
         /// items 3 and 6, qwave.md §7.3).
         Marks conformantMarks() {
+            if (mirrored) {
+                return mirroredMarks;
+            }
             if (rate != null && (rate.bandwidthBps() == 0 || rate.shaping() == Shaping.SHAPE_ONLY)) {
                 return null; // rate 0: the flow no longer affects traffic; ShapeOnly: unmarked
             }
@@ -1024,6 +1128,9 @@ public final class Engine {
 
         /// 802.1p tags only under qWAVE's conditions: adaptive, on-link, route check passed.
         boolean l2Tagging() {
+            if (mirrored) {
+                return mirroredL2 && mirroredMarks != null;
+            }
             return mode == FlowMode.ADAPTIVE && pathVerifiedForL2;
         }
 

@@ -62,9 +62,12 @@ final class FlowSender implements SendPath {
     /// Longest single park of a blocking send, so that every waiter sees a close promptly.
     private static final long MAX_PARK_SLICE_NS = 10_000_000;
 
-    FlowSender(int flowId, Pacer pacer) {
+    private final EngineMetrics metrics;
+
+    FlowSender(int flowId, Pacer pacer, EngineMetrics metrics) {
         this.flowId = flowId;
         this.pacer = pacer;
+        this.metrics = metrics;
     }
 
     // ------------------------------------------------------------------ configuration (engine lock)
@@ -168,12 +171,14 @@ final class FlowSender implements SendPath {
         long now = System.nanoTime();
         long wait = s.reserve(now, wire);
         if (wait == 0 && queued.get() == 0) {
+            metrics.sentAtOnce.increment();
             try {
                 return CompletableFuture.completedFuture(transmit(r, payload, conformant));
             } catch (QosException e) {
                 return CompletableFuture.failedFuture(e);
             }
         }
+        metrics.sentDelayed.increment();
         CompletableFuture<Integer> f = new CompletableFuture<>();
         long gapNs = PacingPolicy.packetTimeNs(s.rateBps(), wire);
         queued.incrementAndGet();
@@ -182,6 +187,7 @@ final class FlowSender implements SendPath {
             public void fire() {
                 queued.decrementAndGet();
                 if (closedError != null) {
+                    metrics.sendsAborted.increment();
                     f.completeExceptionally(aborted());
                     return;
                 }
@@ -195,6 +201,7 @@ final class FlowSender implements SendPath {
             @Override
             public void abort(Throwable cause) {
                 queued.decrementAndGet();
+                metrics.sendsAborted.increment();
                 f.completeExceptionally(cause);
             }
 
@@ -232,12 +239,16 @@ final class FlowSender implements SendPath {
             long now = System.nanoTime();
             long wait = s.reserve(now, wire);
             if (wait > 0) {
+                metrics.sentDelayed.increment();
                 await(now + wait, PacingPolicy.packetTimeNs(s.rateBps(), wire));
+            } else {
+                metrics.sentAtOnce.increment();
             }
             return transmit(r, payload, conformant);
         }
         if (m == Mode.MARK_NON_CONFORMANT && s != null) {
             boolean ok = s.tryConsume(System.nanoTime(), wire);
+            (ok ? metrics.sentAtOnce : metrics.sentNonConformant).increment();
             return transmit(r, payload, ok ? conformant : nonConformant);
         }
         return transmit(r, payload, conformant);
@@ -262,7 +273,10 @@ final class FlowSender implements SendPath {
                     long now = System.nanoTime();
                     long wait = s.reserve(now, (int) wire);
                     if (wait > 0) {
+                        metrics.sentDelayed.increment();
                         await(now + wait, PacingPolicy.packetTimeNs(s.rateBps(), wire));
+                    } else {
+                        metrics.sentAtOnce.increment();
                     }
                 }
                 ByteBuffer slice = payload.slice(payload.position(), chunk);
@@ -305,6 +319,7 @@ final class FlowSender implements SendPath {
         try {
             while (true) {
                 if (closedError != null) {
+                    metrics.sendsAborted.increment();
                     throw aborted();
                 }
                 if (me.isInterrupted()) {

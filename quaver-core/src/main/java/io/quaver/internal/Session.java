@@ -82,5 +82,8 @@ public interface Session {
 
     void startTracking(InetSocketAddress client);
 
+    /// The counters of the engine serving this handle.
+    io.quaver.QosMetrics metrics();
+
     void stopTracking(InetSocketAddress client);
 }

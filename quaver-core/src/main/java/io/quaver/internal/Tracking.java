@@ -290,6 +290,23 @@ public final class Tracking {
         }
     }
 
+    /// The engine stops serving (a daemon shutting down): every tracked client is untracked at
+    /// once, grace periods included; call after every handle closed.
+    public void untrackAll() {
+        List<ClientProber> toClose = new ArrayList<>();
+        lock.lock();
+        try {
+            for (Entry e : List.copyOf(entries.values())) {
+                if (e.tracked) {
+                    untrack(e, toClose);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        closeAll(toClose, false);
+    }
+
     /// A handle closed: its clients start their grace period (unless another handle holds
     /// them).
     void sessionClosed(EmbeddedSession session) {
@@ -401,7 +418,8 @@ public final class Tracking {
             return;
         }
         InetSocketAddress sink = new InetSocketAddress(e.key.client(), e.key.sinkPort());
-        ProberConfig config = proberConfigs.apply(ProberConfig.of(sink, e.onLink, engine.platform()).withSockets(sockets));
+        ProberConfig config = proberConfigs.apply(ProberConfig.of(sink, e.onLink, engine.platform()).withSockets(sockets)
+                .withCounters(engine.metricsCounters().probes));
         try {
             PathStack stack = stacks.get();
             ClientProber p = ClientProber.start(config, engine.adaptive().monitored(e.key, stack.model()),

@@ -10,7 +10,7 @@ public final class EngineLeakProbes {
     private EngineLeakProbes() {
     }
 
-    /// Live flows of the embedded engine.
+    /// Live flows of the embedded engine and of the mirror engine (daemon handles' twins).
     public static final class Flows implements LeakProbe {
         @Override
         public String name() {
@@ -19,7 +19,7 @@ public final class EngineLeakProbes {
 
         @Override
         public long count() {
-            return Engine.embedded().liveFlowCount();
+            return Engine.embedded().liveFlowCount() + Engine.mirror().liveFlowCount();
         }
     }
 
@@ -32,7 +32,7 @@ public final class EngineLeakProbes {
 
         @Override
         public long count() {
-            return Engine.embedded().liveSocketCount();
+            return Engine.embedded().liveSocketCount() + Engine.mirror().liveSocketCount();
         }
     }
 

@@ -9,6 +9,7 @@ import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.LongFunction;
@@ -33,6 +34,8 @@ import java.util.function.LongFunction;
 /// the application cancelled itself (`future.cancel`) is dropped the next time it is seen.
 public final class NotificationRegistry {
     private final int maxPending;
+    /// Completed per type (congested, uncongested, available), then cancelled or aborted.
+    private final LongAdder[] counts = {new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder()};
     private final Map<Integer, Entry[]> byFlow = new HashMap<>();
     private final IdentityHashMap<CompletableFuture<?>, Entry> byFuture = new IdentityHashMap<>();
 
@@ -94,6 +97,7 @@ public final class NotificationRegistry {
         checkFree(flowId, NotificationType.AVAILABLE);
         CompletableFuture<Long> future = new CompletableFuture<>();
         if (availableNowBps.isPresent()) {
+            counts[2].increment();
             return new Registration<>(future, List.of(Completion.success(future, availableNowBps.getAsLong())));
         }
         store(new Entry(flowId, NotificationType.AVAILABLE, targetBps, future));
@@ -104,6 +108,7 @@ public final class NotificationRegistry {
         checkFree(flowId, type);
         CompletableFuture<Void> future = new CompletableFuture<>();
         if (holdsNow) {
+            counts[type == NotificationType.CONGESTED ? 0 : 1].increment();
             return new Registration<>(future, List.of(Completion.success(future, null)));
         }
         store(new Entry(flowId, type, 0, future));
@@ -170,6 +175,7 @@ public final class NotificationRegistry {
             return List.of();
         }
         drop(e);
+        counts[type == NotificationType.CONGESTED ? 0 : 1].increment();
         return List.of(completeVoid(e));
     }
 
@@ -191,6 +197,7 @@ public final class NotificationRegistry {
             return List.of();
         }
         drop(e);
+        counts[2].increment();
         return List.of(Completion.success((CompletableFuture<Long>) e.future, available.getAsLong()));
     }
 
@@ -206,6 +213,7 @@ public final class NotificationRegistry {
             throw new QosException(QosError.NOT_FOUND, "no pending notification for this request");
         }
         drop(e);
+        counts[3].increment();
         return List.of(Completion.failure(e.future, aborted("the request was cancelled")));
     }
 
@@ -220,10 +228,17 @@ public final class NotificationRegistry {
         for (Entry e : slots) {
             if (e != null) {
                 byFuture.remove(e.future);
+                counts[3].increment();
                 out.add(Completion.failure(e.future, aborted("flow " + Integer.toUnsignedString(flowId) + " was removed")));
             }
         }
         return out;
+    }
+
+    /// Notifications completed so far: congested, uncongested, available, then those cancelled
+    /// or aborted (995).
+    public long[] completedCounts() {
+        return new long[] {counts[0].sum(), counts[1].sum(), counts[2].sum(), counts[3].sum()};
     }
 
     /// Every pending request is aborted with 995 (the registry's handle or engine closes).
@@ -232,6 +247,7 @@ public final class NotificationRegistry {
         QosException abort = aborted("the QoS handle was closed");
         for (Iterator<Entry> it = byFuture.values().iterator(); it.hasNext(); ) {
             out.add(Completion.failure(it.next().future, abort));
+            counts[3].increment();
             it.remove();
         }
         byFlow.clear();

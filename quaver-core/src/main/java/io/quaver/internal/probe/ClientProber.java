@@ -502,6 +502,7 @@ public final class ClientProber implements Closeable {
             int n = probe.remaining();
             udp.write(probe);
             probeBytesSent.addAndGet(n + ipOverheadBytes);
+        config.counters().sent(n + ipOverheadBytes);
         } catch (IOException e) {
             // ICMP unreachable surfaces as PortUnreachableException: the sink went away
             LOG.log(System.Logger.Level.TRACE, () -> "probegap send failed: " + e);
@@ -531,6 +532,7 @@ public final class ClientProber implements Closeable {
                 job.sendNs[i] = System.nanoTime();
                 udp.write(b);
                 probeBytesSent.addAndGet(n + ipOverheadBytes);
+                config.counters().sent(n + ipOverheadBytes);
             }
             long now = System.nanoTime();
             lock.lock();
@@ -848,6 +850,7 @@ public final class ClientProber implements Closeable {
         int n = b.remaining();
         ch.write(b);
         probeBytesSent.addAndGet(n + ipOverheadBytes);
+        config.counters().sent(n + ipOverheadBytes);
     }
 
     private static byte[] bytes(QlpbMessage m) {

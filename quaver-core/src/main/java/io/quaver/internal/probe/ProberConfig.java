@@ -15,29 +15,36 @@ import java.util.Objects;
 /// @param routeCheck  run the route check (802.1p safety) — meaningful on-link only
 /// @param sockets     the socket factory
 /// @param platform    for TTL and `SO_PRIORITY`
+/// @param counters    where the datagrams sent are counted (the engine's metrics)
 public record ProberConfig(InetSocketAddress sink, InetSocketAddress probeTarget, boolean ttlOne,
-                           boolean routeCheck, ProbeSockets sockets, Platform platform) {
+                           boolean routeCheck, ProbeSockets sockets, Platform platform,
+                           ProbeCounters counters) {
     public ProberConfig {
         Objects.requireNonNull(sink, "sink");
         Objects.requireNonNull(probeTarget, "probeTarget");
         Objects.requireNonNull(sockets, "sockets");
         Objects.requireNonNull(platform, "platform");
+        Objects.requireNonNull(counters, "counters");
     }
 
     /// Probes and control to the same sink endpoint, system sockets.
     public static ProberConfig of(InetSocketAddress sink, boolean ttlOne, Platform platform) {
-        return new ProberConfig(sink, sink, ttlOne, ttlOne, ProbeSockets.system(), platform);
+        return new ProberConfig(sink, sink, ttlOne, ttlOne, ProbeSockets.system(), platform, new ProbeCounters());
     }
 
     public ProberConfig withProbeTarget(InetSocketAddress target) {
-        return new ProberConfig(sink, target, ttlOne, routeCheck, sockets, platform);
+        return new ProberConfig(sink, target, ttlOne, routeCheck, sockets, platform, counters);
     }
 
     public ProberConfig withSockets(ProbeSockets factory) {
-        return new ProberConfig(sink, probeTarget, ttlOne, routeCheck, factory, platform);
+        return new ProberConfig(sink, probeTarget, ttlOne, routeCheck, factory, platform, counters);
     }
 
     public ProberConfig withRouteCheck(boolean enabled) {
-        return new ProberConfig(sink, probeTarget, ttlOne, enabled, sockets, platform);
+        return new ProberConfig(sink, probeTarget, ttlOne, enabled, sockets, platform, counters);
+    }
+
+    public ProberConfig withCounters(ProbeCounters counters) {
+        return new ProberConfig(sink, probeTarget, ttlOne, routeCheck, sockets, platform, counters);
     }
 }
