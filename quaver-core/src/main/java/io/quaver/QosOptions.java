@@ -24,8 +24,11 @@ import java.util.Objects;
 ///                            ([Enforcement#KERNEL_CLASS], an `htb` class per flow on the egress
 ///                            interface); `null` = the system property
 ///                            `quaver.kernelShaping=true|false`, else `true`
+/// @param congestionThresholds the congestion detector's thresholds for this handle's adaptive
+///                            flows
 public record QosOptions(Boolean privileged, int sinkPort, MarkingPolicy markingPolicy, Duration trackingGracePeriod,
-                         boolean offLinkExperiments, QosLimits limits, Boolean kernelShaping) {
+                         boolean offLinkExperiments, QosLimits limits, Boolean kernelShaping,
+                         CongestionThresholds congestionThresholds) {
     /// The port of the [MS-QLPB] sink unless configured otherwise.
     public static final int DEFAULT_SINK_PORT = 2177;
 
@@ -42,49 +45,59 @@ public record QosOptions(Boolean privileged, int sinkPort, MarkingPolicy marking
         if (limits == null) {
             throw new QosException(QosError.INVALID_PARAMETER, "limits are required");
         }
+        if (congestionThresholds == null) {
+            throw new QosException(QosError.INVALID_PARAMETER, "congestion thresholds are required");
+        }
     }
 
     /// Detect privilege, sink port from `quaver.sinkPort` or 2177, qWAVE's marks, a 60 s
     /// tracking grace period, on-link experiments only, default limits.
     public static QosOptions defaults() {
         return new QosOptions(null, 0, MarkingPolicy.QWAVE_DEFAULT, Duration.ofSeconds(60), false, QosLimits.DEFAULT,
-                null);
+                null, CongestionThresholds.DEFAULT);
     }
 
     public QosOptions withPrivileged(Boolean privileged) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping);
+                kernelShaping, congestionThresholds);
     }
 
     public QosOptions withSinkPort(int sinkPort) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping);
+                kernelShaping, congestionThresholds);
     }
 
     public QosOptions withMarkingPolicy(MarkingPolicy markingPolicy) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping);
+                kernelShaping, congestionThresholds);
     }
 
     public QosOptions withTrackingGracePeriod(Duration gracePeriod) {
         return new QosOptions(privileged, sinkPort, markingPolicy, gracePeriod, offLinkExperiments, limits,
-                kernelShaping);
+                kernelShaping, congestionThresholds);
     }
 
     public QosOptions withOffLinkExperiments(boolean allowed) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, allowed, limits,
-                kernelShaping);
+                kernelShaping, congestionThresholds);
     }
 
     public QosOptions withLimits(QosLimits limits) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments,
-                Objects.requireNonNull(limits), kernelShaping);
+                Objects.requireNonNull(limits), kernelShaping, congestionThresholds);
     }
 
     /// Allows (`true`), forbids (`false`) or leaves to the system property
     /// `quaver.kernelShaping` (`null`) shaping with kernel classes on a privileged handle.
     public QosOptions withKernelShaping(Boolean kernelShaping) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping);
+                kernelShaping, congestionThresholds);
+    }
+
+    /// The congestion detector's thresholds for this handle's adaptive flows (default
+    /// [CongestionThresholds#DEFAULT]).
+    public QosOptions withCongestionThresholds(CongestionThresholds thresholds) {
+        return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
+                kernelShaping, thresholds);
     }
 }

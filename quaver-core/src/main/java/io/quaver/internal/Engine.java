@@ -18,6 +18,7 @@ import io.quaver.internal.shaping.Admission;
 import io.quaver.internal.adaptive.AdmissionControl;
 import io.quaver.internal.adaptive.AdmissionPolicy;
 import io.quaver.internal.adaptive.Completion;
+import io.quaver.internal.adaptive.DetectorConfig;
 import io.quaver.internal.adaptive.NotificationRegistry;
 import io.quaver.internal.shaping.KernelClasses;
 import io.quaver.internal.shaping.Pacer;
@@ -66,7 +67,7 @@ public final class Engine {
     private final List<FlowSender> closing = new ArrayList<>();
     /// `null`: the built-in admission control ([#admit]).
     private volatile Admission admission;
-    private final AdaptiveFlows adaptive = new AdaptiveFlows();
+    private final AdaptiveFlows adaptive;
     /// Notification completions decided under the lock, performed by [#unlockAndFlush()];
     /// guarded by the lock.
     private final List<Completion> completions = new ArrayList<>();
@@ -80,6 +81,7 @@ public final class Engine {
         this.platform = platform;
         this.tracking = new Tracking(this);
         this.kernelClasses = kernelClasses;
+        this.adaptive = new AdaptiveFlows(platform::tcpInfo);
     }
 
     /// The JVM-wide embedded engine.
@@ -223,7 +225,10 @@ public final class Engine {
                     flow.pathVerifiedForL2 = true; // the client's path already passed the route check
                     reapply(flow);
                 }
-                adaptive.flowAdded(flow.id, pathKey(owner, dest));
+                adaptive.flowAdded(flow.id, pathKey(owner, dest),
+                        DetectorConfig.of(owner.options().congestionThresholds()), owner,
+                        owner.options().limits().maxPendingNotifications(),
+                        socket instanceof SocketChannel tcp ? tcp : null);
             }
             return flow.id;
         } finally {
