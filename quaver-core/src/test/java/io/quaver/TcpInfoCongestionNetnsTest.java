@@ -1,6 +1,7 @@
 package io.quaver;
 
 import io.quaver.internal.Engine;
+import io.quaver.internal.platform.NetNamespace;
 import io.quaver.internal.probe.ProbeSockets;
 import io.quaver.testkit.Availability;
 import io.quaver.testkit.NetnsTestBed;
@@ -11,12 +12,10 @@ import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ProtocolFamily;
 import java.nio.ByteBuffer;
-import java.nio.channels.DatagramChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.util.concurrent.Callable;
+import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -30,30 +29,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class TcpInfoCongestionNetnsTest {
     private static final long RATE_BPS = 10_000_000L;
-
-    private static ProbeSockets in(NetnsTestBed bed, Node node) {
-        return new ProbeSockets() {
-            @Override
-            public SocketChannel openControl(ProtocolFamily family) throws IOException {
-                return call(() -> SocketChannel.open(family));
-            }
-
-            @Override
-            public DatagramChannel openDatagram(ProtocolFamily family) throws IOException {
-                return call(() -> DatagramChannel.open(family));
-            }
-
-            private <T> T call(Callable<T> task) throws IOException {
-                try {
-                    return bed.inNamespace(node, task);
-                } catch (IOException | RuntimeException e) {
-                    throw e;
-                } catch (Exception e) {
-                    throw new IOException(e);
-                }
-            }
-        };
-    }
 
     /// Writes `bytes` (or as much as fits before `deadlineNs`) in 1400-byte chunks, paced at
     /// `rateBps` (0 = as fast as TCP takes it).
@@ -84,9 +59,10 @@ class TcpInfoCongestionNetnsTest {
                 .bottleneck(Node.A, Node.B, Shaper.tbf(RATE_BPS).withLatencyNs(200_000_000L)).build()) {
             InetSocketAddress server = new InetSocketAddress(bed.ipv4(Node.B), 5001);
             ServerSocketChannel listener = bed.inNamespace(Node.B, () -> ServerSocketChannel.open().bind(server));
-            Engine.embedded().tracking().setSocketFactory(in(bed, Node.A)); // failing sink attempts stay in the bed
+            NetNamespace nsA = NetNamespace.open(Path.of("/run/netns", bed.namespace(Node.A)));
+            Engine.embedded().tracking().setSocketFactory(ProbeSockets.in(nsA)); // failing sink attempts stay in the bed
             Thread drain = null;
-            try (listener; SocketChannel tx = bed.inNamespace(Node.A, () -> SocketChannel.open(server));
+            try (nsA; listener; SocketChannel tx = bed.inNamespace(Node.A, () -> SocketChannel.open(server));
                  SocketChannel rx = listener.accept();
                  QosSubsystem qos = QosSubsystem.open(QosOptions.defaults().withPrivileged(false))) {
                 drain = Thread.ofPlatform().name("tcp-drain").daemon().start(() -> {

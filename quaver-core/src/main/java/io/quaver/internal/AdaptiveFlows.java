@@ -65,6 +65,8 @@ public final class AdaptiveFlows {
         final PathMonitor monitor;
         final Set<Integer> flows = new LinkedHashSet<>();
         long lastSampleNs = Long.MIN_VALUE;
+        /// The detector's last transition and its signals then (diagnostics).
+        String lastTransition;
         CongestionState forced;
         long lastAvailableAtNs = Long.MIN_VALUE;
         long lastEstimateCheckNs = Long.MIN_VALUE;
@@ -382,6 +384,10 @@ public final class AdaptiveFlows {
 
     /// Lock held.
     private void deliver(Path p, Transition t, long nowNs, List<Completion> out) {
+        if (t != null) {
+            p.lastTransition = t + " " + p.monitor.detector().reading(nowNs);
+            LOG.log(System.Logger.Level.DEBUG, () -> "path " + p.flows + ": " + p.lastTransition);
+        }
         if (t != null && p.forced == null) {
             for (int id : p.flows) {
                 FlowEntry f = flows.get(id);
@@ -569,6 +575,19 @@ public final class AdaptiveFlows {
             throw new IllegalStateException("no adaptive flow towards " + client);
         }
         return found;
+    }
+
+    /// The last congestion transition of the detector behind a flow's notifications, with its
+    /// cause and the detector's signals at that moment (diagnostics, benchmarks); `null` if
+    /// none yet or the flow has no path.
+    public String lastTransition(int flowId) {
+        lock.lock();
+        try {
+            FlowEntry f = flows.get(flowId);
+            return f == null || f.key == null ? null : pathOf(f).lastTransition;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /// The detector configuration that a flow's notifications follow (for tests), `null` for an

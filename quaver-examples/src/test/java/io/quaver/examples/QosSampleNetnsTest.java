@@ -5,6 +5,7 @@ import io.quaver.SinkOptions;
 import io.quaver.examples.QosSample.Kind;
 import io.quaver.examples.QosSample.Transition;
 import io.quaver.internal.Engine;
+import io.quaver.internal.platform.NetNamespace;
 import io.quaver.internal.probe.ProbeSockets;
 import io.quaver.testkit.Availability;
 import io.quaver.testkit.NetnsTestBed;
@@ -19,14 +20,12 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ProtocolFamily;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -46,32 +45,6 @@ class QosSampleNetnsTest {
     private static final long BOTTLENECK_BPS = 10_000_000L;
     private static final long RATE_BPS = 3_000_000L;
     private static final long BIN_NS = 100_000_000L;
-
-    /// Sockets of the engine's prober created inside namespace A (its control connections run
-    /// on virtual threads, whose carriers are in the host's namespace).
-    private static ProbeSockets in(NetnsTestBed bed, Node node) {
-        return new ProbeSockets() {
-            @Override
-            public SocketChannel openControl(ProtocolFamily family) throws IOException {
-                return call(() -> SocketChannel.open(family));
-            }
-
-            @Override
-            public DatagramChannel openDatagram(ProtocolFamily family) throws IOException {
-                return call(() -> DatagramChannel.open(family));
-            }
-
-            private <T> T call(Callable<T> task) throws IOException {
-                try {
-                    return bed.inNamespace(node, task);
-                } catch (IOException | RuntimeException e) {
-                    throw e;
-                } catch (Exception e) {
-                    throw new IOException(e);
-                }
-            }
-        };
-    }
 
     /// Counts the sample's datagrams at B in 100 ms bins.
     private static final class Receiver implements AutoCloseable {
@@ -142,7 +115,10 @@ class QosSampleNetnsTest {
             InetSocketAddress sampleDestination = new InetSocketAddress(b, QosSample.PORT);
             QosSink sink = bed.inNamespace(Node.B, () -> QosSink.start(SinkOptions.defaults().withBindAddress(b)));
             DatagramChannel rxChannel = bed.inNamespace(Node.B, () -> DatagramChannel.open().bind(sampleDestination));
-            Engine.embedded().tracking().setSocketFactory(in(bed, Node.A));
+            // the engine's prober opens its sockets inside A (its control connections run on
+            // virtual threads, whose carriers are in the host's namespace)
+            NetNamespace nsA = NetNamespace.open(Path.of("/run/netns", bed.namespace(Node.A)));
+            Engine.embedded().tracking().setSocketFactory(ProbeSockets.in(nsA));
             List<Transition> seen = new CopyOnWriteArrayList<>();
             AtomicBoolean stop = new AtomicBoolean();
             ByteArrayOutputStream console = new ByteArrayOutputStream();
@@ -198,6 +174,7 @@ class QosSampleNetnsTest {
                 stop.set(true);
                 runner.join(30_000);
                 Engine.embedded().tracking().setSocketFactory(null);
+                nsA.close();
                 System.out.println(console.toString(StandardCharsets.UTF_8));
             }
             assertThat(program.get(5, TimeUnit.SECONDS)).as("exit status; console:%n%s", console).isZero();
