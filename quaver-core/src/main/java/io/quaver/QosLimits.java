@@ -6,7 +6,8 @@ package io.quaver;
 /// @param maxFlows                 live flows in the subsystem
 /// @param maxSocketsPerFlow        socket/destination registrations in one flow
 /// @param maxTrackedClients        clients tracked at once
-/// @param maxPendingNotifications  notification requests pending at once
+/// @param maxPendingNotifications  notification requests pending at once on the flows of one
+///                                 handle (each flow holds at most one per type)
 /// @param maxSinkSessions          concurrent sessions of a sink
 public record QosLimits(int maxFlows, int maxSocketsPerFlow, int maxTrackedClients,
                         int maxPendingNotifications, int maxSinkSessions) {

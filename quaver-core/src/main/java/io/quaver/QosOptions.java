@@ -27,8 +27,11 @@ import java.util.Objects;
 ///                            `quaver.kernelShaping=true|false`, else `true`
 /// @param daemonSocket        `null` for the embedded engine (the default), or the control
 ///                            socket of a `quaver daemon` that serves the handle
+/// @param congestionThresholds the congestion detector's thresholds for this handle's adaptive
+///                            flows
 public record QosOptions(Boolean privileged, int sinkPort, MarkingPolicy markingPolicy, Duration trackingGracePeriod,
-                         boolean offLinkExperiments, QosLimits limits, Boolean kernelShaping, Path daemonSocket) {
+                         boolean offLinkExperiments, QosLimits limits, Boolean kernelShaping, Path daemonSocket,
+                         CongestionThresholds congestionThresholds) {
     /// The port of the [MS-QLPB] sink unless configured otherwise.
     public static final int DEFAULT_SINK_PORT = 2177;
 
@@ -45,50 +48,53 @@ public record QosOptions(Boolean privileged, int sinkPort, MarkingPolicy marking
         if (limits == null) {
             throw new QosException(QosError.INVALID_PARAMETER, "limits are required");
         }
+        if (congestionThresholds == null) {
+            throw new QosException(QosError.INVALID_PARAMETER, "congestion thresholds are required");
+        }
     }
 
     /// Detect privilege, sink port from `quaver.sinkPort` or 2177, qWAVE's marks, a 60 s
     /// tracking grace period, on-link experiments only, default limits.
     public static QosOptions defaults() {
         return new QosOptions(null, 0, MarkingPolicy.QWAVE_DEFAULT, Duration.ofSeconds(60), false, QosLimits.DEFAULT,
-                null, null);
+                null, null, CongestionThresholds.DEFAULT);
     }
 
     public QosOptions withPrivileged(Boolean privileged) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping, daemonSocket);
+                kernelShaping, daemonSocket, congestionThresholds);
     }
 
     public QosOptions withSinkPort(int sinkPort) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping, daemonSocket);
+                kernelShaping, daemonSocket, congestionThresholds);
     }
 
     public QosOptions withMarkingPolicy(MarkingPolicy markingPolicy) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping, daemonSocket);
+                kernelShaping, daemonSocket, congestionThresholds);
     }
 
     public QosOptions withTrackingGracePeriod(Duration gracePeriod) {
         return new QosOptions(privileged, sinkPort, markingPolicy, gracePeriod, offLinkExperiments, limits,
-                kernelShaping, daemonSocket);
+                kernelShaping, daemonSocket, congestionThresholds);
     }
 
     public QosOptions withOffLinkExperiments(boolean allowed) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, allowed, limits,
-                kernelShaping, daemonSocket);
+                kernelShaping, daemonSocket, congestionThresholds);
     }
 
     public QosOptions withLimits(QosLimits limits) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments,
-                Objects.requireNonNull(limits), kernelShaping, daemonSocket);
+                Objects.requireNonNull(limits), kernelShaping, daemonSocket, congestionThresholds);
     }
 
     /// Allows (`true`), forbids (`false`) or leaves to the system property
     /// `quaver.kernelShaping` (`null`) shaping with kernel classes on a privileged handle.
     public QosOptions withKernelShaping(Boolean kernelShaping) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping, daemonSocket);
+                kernelShaping, daemonSocket, congestionThresholds);
     }
 
     /// Serves the handle by the `quaver daemon` listening on `socketPath` (host-wide flows,
@@ -96,6 +102,13 @@ public record QosOptions(Boolean privileged, int sinkPort, MarkingPolicy marking
     /// decides privilege, marks, sink port, off-link experiments and the grace period.
     public QosOptions withDaemon(Path socketPath) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping, socketPath);
+                kernelShaping, socketPath, congestionThresholds);
+    }
+
+    /// The congestion detector's thresholds for this handle's adaptive flows (default
+    /// [CongestionThresholds#DEFAULT]).
+    public QosOptions withCongestionThresholds(CongestionThresholds thresholds) {
+        return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
+                kernelShaping, daemonSocket, thresholds);
     }
 }

@@ -1,22 +1,27 @@
 package io.quaver.internal;
 
 import io.quaver.QosError;
-import io.quaver.QosLimits;
 import io.quaver.internal.adaptive.Completion;
+import io.quaver.internal.adaptive.CongestionDetector;
 import io.quaver.internal.adaptive.CongestionState;
+import io.quaver.internal.adaptive.DetectorConfig;
 import io.quaver.internal.adaptive.NotificationRegistry;
 import io.quaver.internal.adaptive.PathMonitor;
 import io.quaver.internal.adaptive.Transition;
+import io.quaver.internal.adaptive.AvailableWatch;
+import io.quaver.internal.platform.TcpInfo;
 import io.quaver.internal.probe.PathEstimates;
 import io.quaver.internal.probe.PathModel;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -25,10 +30,20 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 
-/// The adaptive side of one engine (issue 5): per path (tracked client and sink port) a
-/// [PathMonitor] fed by the prober's probegap samples and estimates (through [#monitored]) and
-/// by a periodic tick, and the subsystem's [NotificationRegistry].
+/// The adaptive side of one engine (issue 5): per path (tracked client and sink port) and
+/// detector configuration (handles may configure their own thresholds,
+/// `QosOptions.congestionThresholds`) a [PathMonitor] fed by the prober's probegap samples and
+/// estimates (through [#monitored]) and by a periodic tick, and the subsystem's
+/// [NotificationRegistry] with a per-handle bound on pending requests
+/// (`QosLimits.maxPendingNotifications`).
+///
+/// A TCP flow also gets a monitor of its own, fed on each tick from its socket's `TCP_INFO`
+/// (smoothed RTT over the kernel's minimum RTT, retransmissions): its Congested / Uncongested
+/// requests follow that monitor while the path has no recent probegap sample (no sink answers,
+/// or experiments towards the destination are forbidden), and the path's monitor otherwise.
+/// RTT and one-way delay are never mixed in one detector.
 ///
 /// Locking: this class's lock is taken after the engine's lock (never the other way round) and
 /// inside the prober's lock (the path model is called under it); nothing else is called with it
@@ -42,9 +57,16 @@ public final class AdaptiveFlows {
     /// How often the path model's estimates are looked at for the Available watch.
     static final long ESTIMATE_EVERY_NS = 10_000_000L;
 
+    /// A path's probegap samples count as recent for this long (after that a TCP flow's
+    /// notifications follow its own `TCP_INFO` monitor).
+    static final long PROBES_RECENT_NS = 1_000_000_000L;
+
     private static final class Path {
-        final PathMonitor monitor = new PathMonitor();
+        final PathMonitor monitor;
         final Set<Integer> flows = new LinkedHashSet<>();
+        long lastSampleNs = Long.MIN_VALUE;
+        /// The detector's last transition and its signals then (diagnostics).
+        String lastTransition;
         CongestionState forced;
         long lastAvailableAtNs = Long.MIN_VALUE;
         long lastEstimateCheckNs = Long.MIN_VALUE;
@@ -52,19 +74,43 @@ public final class AdaptiveFlows {
         long bottleneckBps = -1;
         long availableBps = -1;
 
+        Path(DetectorConfig config) {
+            this.monitor = new PathMonitor(new CongestionDetector(config), new AvailableWatch());
+        }
+
         CongestionState state() {
             return forced != null ? forced : monitor.state();
         }
+
+        boolean probedRecently(long nowNs) {
+            return lastSampleNs != Long.MIN_VALUE && nowNs - lastSampleNs < PROBES_RECENT_NS;
+        }
     }
 
-    /// @param key       the path, or `null` when experiments towards it are forbidden by policy
+    /// The `TCP_INFO` side of a TCP flow.
+    private static final class TcpSource {
+        final SocketChannel channel;
+        final CongestionDetector detector;
+        long lastBytesAcked = -1;
+
+        TcpSource(SocketChannel channel, DetectorConfig config) {
+            this.channel = channel;
+            this.detector = new CongestionDetector(config);
+        }
+    }
+
+    /// @param key        the path, or `null` when experiments towards it are forbidden by policy
+    /// @param config     the detector configuration of the flow's handle
     /// @param ownRateBps the flow's admitted rate, bits/s (0 = none), for the Available watch
-    private record FlowEntry(Tracking.Key key, long ownRateBps) {
+    /// @param tcp        the flow's `TCP_INFO` source, `null` for UDP flows
+    private record FlowEntry(Tracking.Key key, DetectorConfig config, long ownRateBps, TcpSource tcp) {
     }
 
     private final ReentrantLock lock = new ReentrantLock();
-    private final NotificationRegistry registry = new NotificationRegistry(QosLimits.DEFAULT.maxPendingNotifications());
-    private final Map<Tracking.Key, Path> paths = new HashMap<>();
+    /// Bounded per handle ([NotificationRegistry#assignFlow]), not engine-wide.
+    private final NotificationRegistry registry = new NotificationRegistry(Integer.MAX_VALUE);
+    private final Map<Tracking.Key, Map<DetectorConfig, Path>> paths = new HashMap<>();
+    private final Function<SocketChannel, Optional<TcpInfo>> tcpInfo;
     private final Map<Integer, FlowEntry> flows = new HashMap<>();
     private ScheduledFuture<?> ticking;
     /// The tick thread exists only while adaptive flows do (lock held to change it).
@@ -73,7 +119,11 @@ public final class AdaptiveFlows {
     /// Counts the estimates produced for monitored paths.
     private final java.util.concurrent.atomic.LongAdder estimatesProduced;
 
-    AdaptiveFlows(java.util.concurrent.atomic.LongAdder estimatesProduced) {
+    /// @param tcpInfo reads a TCP socket's `TCP_INFO` (the platform's)
+    /// @param estimatesProduced counts the estimates produced for monitored paths
+    AdaptiveFlows(Function<SocketChannel, Optional<TcpInfo>> tcpInfo,
+                  java.util.concurrent.atomic.LongAdder estimatesProduced) {
+        this.tcpInfo = tcpInfo;
         this.estimatesProduced = estimatesProduced;
     }
 
@@ -84,13 +134,23 @@ public final class AdaptiveFlows {
 
     // ------------------------------------------------------------------ flows (engine lock held)
 
-    /// An adaptive flow was created; `key` is `null` when experiments towards it are forbidden.
-    void flowAdded(int flowId, Tracking.Key key) {
+    /// An adaptive flow was created.
+    ///
+    /// @param key        its path, `null` when experiments towards it are forbidden
+    /// @param config     the detector configuration of its handle
+    /// @param owner      its handle, for the bound on pending requests
+    /// @param maxPending that bound
+    /// @param tcp        the flow's TCP socket (its `TCP_INFO` feeds a monitor), `null` for UDP
+    void flowAdded(int flowId, Tracking.Key key, DetectorConfig config, Object owner, int maxPending,
+                   SocketChannel tcp) {
         lock.lock();
         try {
-            flows.put(flowId, new FlowEntry(key, 0));
+            flows.put(flowId, new FlowEntry(key, config, 0, tcp == null ? null : new TcpSource(tcp, config)));
+            registry.assignFlow(flowId, owner, maxPending);
             if (key != null) {
-                paths.computeIfAbsent(key, k -> new Path()).flows.add(flowId);
+                paths.computeIfAbsent(key, k -> new HashMap<>()).computeIfAbsent(config, Path::new).flows.add(flowId);
+            }
+            if (key != null || tcp != null) {
                 startTicking();
             }
         } finally {
@@ -105,11 +165,15 @@ public final class AdaptiveFlows {
         try {
             FlowEntry f = flows.remove(flowId);
             if (f != null && f.key != null) {
-                Path p = paths.get(f.key);
+                Map<DetectorConfig, Path> byConfig = paths.get(f.key);
+                Path p = byConfig == null ? null : byConfig.get(f.config);
                 if (p != null) {
                     p.flows.remove(flowId);
                     if (p.flows.isEmpty()) {
-                        paths.remove(f.key);
+                        byConfig.remove(f.config);
+                        if (byConfig.isEmpty()) {
+                            paths.remove(f.key);
+                        }
                     }
                 }
             }
@@ -131,7 +195,7 @@ public final class AdaptiveFlows {
         try {
             FlowEntry f = flows.get(flowId);
             if (f != null) {
-                flows.put(flowId, new FlowEntry(f.key, rateBps));
+                flows.put(flowId, new FlowEntry(f.key, f.config, rateBps, f.tcp));
             }
         } finally {
             lock.unlock();
@@ -154,12 +218,27 @@ public final class AdaptiveFlows {
     NotificationRegistry.Registration<Void> notifyState(int flowId, boolean congested) {
         lock.lock();
         try {
-            Path p = path(flowId);
-            return congested ? registry.notifyCongested(flowId, p.state())
-                    : registry.notifyUncongested(flowId, p.state());
+            CongestionState state = stateOf(flowId, System.nanoTime());
+            return congested ? registry.notifyCongested(flowId, state) : registry.notifyUncongested(flowId, state);
         } finally {
             lock.unlock();
         }
+    }
+
+    /// The congestion state a flow's requests follow (lock held): its path's, or for a TCP flow
+    /// whose path has no recent probegap sample, its own `TCP_INFO` monitor's.
+    private CongestionState stateOf(int flowId, long nowNs) {
+        FlowEntry f = flows.get(flowId);
+        Path p = f == null || f.key == null ? null : pathOf(f);
+        if (f != null && f.tcp != null && (p == null || (p.forced == null && !p.probedRecently(nowNs)))) {
+            return f.tcp.detector.state();
+        }
+        return path(flowId).state();
+    }
+
+    /// Lock held; the entry's path must exist.
+    private Path pathOf(FlowEntry f) {
+        return paths.get(f.key).get(f.config);
     }
 
     NotificationRegistry.Registration<Long> notifyAvailable(int flowId, long targetBps, long admittedBps) {
@@ -180,7 +259,7 @@ public final class AdaptiveFlows {
             throw Errors.of(QosError.ACCESS_DISABLED_BY_POLICY, "experiments towards the flow's off-link destination"
                     + " are forbidden by policy (QosOptions.withOffLinkExperiments allows them)");
         }
-        return paths.get(f.key);
+        return pathOf(f);
     }
 
     /// `QOSCancel` / `future.cancel` of a pending request: 995; unknown or completed → 1168.
@@ -217,7 +296,7 @@ public final class AdaptiveFlows {
                 PathEstimates est = e;
                 lock.lock();
                 try {
-                    Path p = paths.get(key);
+                    Path p = first(key);
                     if (p == null || (!force && nowNs - p.lastEstimateCheckNs < ESTIMATE_EVERY_NS
                             && p.lastEstimateCheckNs != Long.MIN_VALUE)) {
                         return;
@@ -246,8 +325,7 @@ public final class AdaptiveFlows {
     private void record(Tracking.Key key, PathEstimates est) {
         lock.lock();
         try {
-            Path p = paths.get(key);
-            if (p != null) {
+            for (Path p : pathsOf(key)) {
                 p.bottleneckBps = est.bottleneckBps().orElse(-1);
                 p.availableBps = est.availableBps().orElse(-1);
             }
@@ -256,13 +334,27 @@ public final class AdaptiveFlows {
         }
     }
 
+    /// The paths (one per detector configuration) towards `key`; lock held.
+    private Iterable<Path> pathsOf(Tracking.Key key) {
+        Map<DetectorConfig, Path> byConfig = paths.get(key);
+        return byConfig == null ? List.of() : byConfig.values();
+    }
+
+    /// Any one path towards `key` (they share the prober and its timing), `null` if none; lock held.
+    private Path first(Tracking.Key key) {
+        for (Path p : pathsOf(key)) {
+            return p;
+        }
+        return null;
+    }
+
     /// The latest (bottleneck, available) estimates of the flow's path, -1 where none exists;
     /// `null` when the flow has no path (off-link without experiments).
     long[] estimatesOf(int flowId) {
         lock.lock();
         try {
             FlowEntry f = flows.get(flowId);
-            Path p = f == null || f.key == null ? null : paths.get(f.key);
+            Path p = f == null || f.key == null ? null : pathOf(f);
             return p == null ? null : new long[] {p.bottleneckBps, p.availableBps};
         } finally {
             lock.unlock();
@@ -273,8 +365,8 @@ public final class AdaptiveFlows {
         List<Completion> out = new ArrayList<>();
         lock.lock();
         try {
-            Path p = paths.get(key);
-            if (p != null) {
+            for (Path p : pathsOf(key)) {
+                p.lastSampleNs = nowNs;
                 deliver(p, p.monitor.onProbe(nowNs, sequence, sendNs, receiveNs), nowNs, out);
             }
         } catch (RuntimeException e) {
@@ -289,11 +381,12 @@ public final class AdaptiveFlows {
         List<Completion> out = new ArrayList<>();
         lock.lock();
         try {
-            Path p = paths.get(key);
-            if (p != null && atNs != p.lastAvailableAtNs) {
-                p.lastAvailableAtNs = atNs;
-                p.monitor.onEstimate(nowNs, availableBps);
-                checkAvailable(p, nowNs, out);
+            for (Path p : pathsOf(key)) {
+                if (atNs != p.lastAvailableAtNs) {
+                    p.lastAvailableAtNs = atNs;
+                    p.monitor.onEstimate(nowNs, availableBps);
+                    checkAvailable(p, nowNs, out);
+                }
             }
         } finally {
             lock.unlock();
@@ -303,8 +396,16 @@ public final class AdaptiveFlows {
 
     /// Lock held.
     private void deliver(Path p, Transition t, long nowNs, List<Completion> out) {
+        if (t != null) {
+            p.lastTransition = t + " " + p.monitor.detector().reading(nowNs);
+            LOG.log(System.Logger.Level.DEBUG, () -> "path " + p.flows + ": " + p.lastTransition);
+        }
         if (t != null && p.forced == null) {
             for (int id : p.flows) {
+                FlowEntry f = flows.get(id);
+                if (f != null && f.tcp != null && !p.probedRecently(nowNs)) {
+                    continue; // follows its TCP_INFO monitor
+                }
                 out.addAll(registry.onCongestionState(id, t.to()));
             }
         }
@@ -325,11 +426,38 @@ public final class AdaptiveFlows {
 
     private void tick() {
         List<Completion> out = new ArrayList<>();
+        List<Map.Entry<Integer, TcpSource>> tcpFlows = new ArrayList<>();
+        lock.lock();
+        try {
+            for (Map.Entry<Integer, FlowEntry> e : flows.entrySet()) {
+                if (e.getValue().tcp != null) {
+                    tcpFlows.add(Map.entry(e.getKey(), e.getValue().tcp));
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        // TCP_INFO is read without the lock (a system call per socket)
+        List<Optional<TcpInfo>> infos = new ArrayList<>(tcpFlows.size());
+        for (Map.Entry<Integer, TcpSource> e : tcpFlows) {
+            infos.add(readTcpInfo(e.getValue().channel));
+        }
         long now = System.nanoTime();
         lock.lock();
         try {
-            for (Path p : paths.values()) {
-                deliver(p, p.monitor.onTick(now), now, out);
+            for (Map<DetectorConfig, Path> byConfig : paths.values()) {
+                for (Path p : byConfig.values()) {
+                    deliver(p, p.monitor.onTick(now), now, out);
+                }
+            }
+            for (int i = 0; i < tcpFlows.size(); i++) {
+                int id = tcpFlows.get(i).getKey();
+                FlowEntry f = flows.get(id);
+                if (f == null || f.tcp != tcpFlows.get(i).getValue()) {
+                    continue; // removed meanwhile
+                }
+                feed(f.tcp, infos.get(i), now);
+                out.addAll(registry.onCongestionState(id, stateOf(id, now)));
             }
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "adaptive tick failed", e);
@@ -337,6 +465,29 @@ public final class AdaptiveFlows {
             lock.unlock();
         }
         Completion.performAll(out);
+    }
+
+    private Optional<TcpInfo> readTcpInfo(SocketChannel channel) {
+        try {
+            return channel.isOpen() ? tcpInfo.apply(channel) : Optional.empty();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "TCP_INFO could not be read", e);
+            return Optional.empty();
+        }
+    }
+
+    /// One `TCP_INFO` reading into a TCP flow's detector (lock held): a sample when new data
+    /// was acknowledged since the last one (the kernel's RTT is only as new as its last ACK),
+    /// otherwise a tick.
+    private static void feed(TcpSource tcp, Optional<TcpInfo> info, long nowNs) {
+        if (info.isPresent() && info.get().rttUs() > 0 && info.get().bytesAcked() != tcp.lastBytesAcked) {
+            TcpInfo t = info.get();
+            tcp.lastBytesAcked = t.bytesAcked();
+            tcp.detector.onTcpInfo(nowNs, t.rttUs(), t.minRttUs(), t.totalRetrans(), t.bytesAcked(),
+                    Math.max(1, t.sndMss()));
+        } else {
+            tcp.detector.onTick(nowNs);
+        }
     }
 
     /// Lock held.
@@ -379,20 +530,18 @@ public final class AdaptiveFlows {
         long now = System.nanoTime();
         lock.lock();
         try {
-            Path p = paths.get(new Tracking.Key(Addresses.clientIdentity(client), sinkPort));
-            if (p == null) {
-                throw new IllegalStateException("no adaptive flow towards " + client);
-            }
-            CongestionState before = p.state();
-            p.forced = state;
-            CongestionState after = p.state();
-            if (after != before) {
-                p.monitor.watch().onCongestion(new Transition(before, after, now, Transition.Cause.QUEUE_LEVEL));
-                for (int id : p.flows) {
-                    out.addAll(registry.onCongestionState(id, after));
+            for (Path p : seamPaths(client, sinkPort)) {
+                CongestionState before = p.state();
+                p.forced = state;
+                CongestionState after = p.state();
+                if (after != before) {
+                    p.monitor.watch().onCongestion(new Transition(before, after, now, Transition.Cause.QUEUE_LEVEL));
+                    for (int id : p.flows) {
+                        out.addAll(registry.onCongestionState(id, after));
+                    }
                 }
+                checkAvailable(p, now, out);
             }
-            checkAvailable(p, now, out);
         } finally {
             lock.unlock();
         }
@@ -405,13 +554,11 @@ public final class AdaptiveFlows {
         List<Completion> out = new ArrayList<>();
         lock.lock();
         try {
-            Path p = paths.get(new Tracking.Key(Addresses.clientIdentity(client), sinkPort));
-            if (p == null) {
-                throw new IllegalStateException("no adaptive flow towards " + client);
+            for (Path p : seamPaths(client, sinkPort)) {
+                p.monitor.watch().onEstimate(atNs, availableBps, p.state());
+                p.availableBps = availableBps;
+                checkAvailable(p, Math.max(atNs, System.nanoTime()), out);
             }
-            p.monitor.watch().onEstimate(atNs, availableBps, p.state());
-            p.availableBps = availableBps;
-            checkAvailable(p, Math.max(atNs, System.nanoTime()), out);
         } finally {
             lock.unlock();
         }
@@ -423,12 +570,55 @@ public final class AdaptiveFlows {
     public void injectEstimates(InetSocketAddress client, int sinkPort, long bottleneckBps, long availableBps) {
         lock.lock();
         try {
-            Path p = paths.get(new Tracking.Key(Addresses.clientIdentity(client), sinkPort));
-            if (p == null) {
-                throw new IllegalStateException("no adaptive flow towards " + client);
+            for (Path p : seamPaths(client, sinkPort)) {
+                p.bottleneckBps = bottleneckBps;
+                p.availableBps = availableBps;
             }
-            p.bottleneckBps = bottleneckBps;
-            p.availableBps = availableBps;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /// The paths towards `client` for a test seam (lock held); none → `IllegalStateException`.
+    private List<Path> seamPaths(InetSocketAddress client, int sinkPort) {
+        List<Path> found = new ArrayList<>();
+        pathsOf(new Tracking.Key(Addresses.clientIdentity(client), sinkPort)).forEach(found::add);
+        if (found.isEmpty()) {
+            throw new IllegalStateException("no adaptive flow towards " + client);
+        }
+        return found;
+    }
+
+    /// The last congestion transition of the detector behind a flow's notifications, with its
+    /// cause and the detector's signals at that moment (diagnostics, benchmarks); `null` if
+    /// none yet or the flow has no path.
+    public String lastTransition(int flowId) {
+        lock.lock();
+        try {
+            FlowEntry f = flows.get(flowId);
+            return f == null || f.key == null ? null : pathOf(f).lastTransition;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /// The detector configuration that a flow's notifications follow (for tests), `null` for an
+    /// unknown flow.
+    public DetectorConfig detectorConfigOf(int flowId) {
+        lock.lock();
+        try {
+            FlowEntry f = flows.get(flowId);
+            return f == null ? null : f.config;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /// Requests pending on the flows of `owner` (a handle's session; for tests).
+    public int pendingOf(Object owner) {
+        lock.lock();
+        try {
+            return registry.pendingOf(owner);
         } finally {
             lock.unlock();
         }

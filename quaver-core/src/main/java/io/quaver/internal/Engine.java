@@ -18,6 +18,7 @@ import io.quaver.internal.shaping.Admission;
 import io.quaver.internal.adaptive.AdmissionControl;
 import io.quaver.internal.adaptive.AdmissionPolicy;
 import io.quaver.internal.adaptive.Completion;
+import io.quaver.internal.adaptive.DetectorConfig;
 import io.quaver.internal.adaptive.NotificationRegistry;
 import io.quaver.internal.shaping.KernelClasses;
 import io.quaver.internal.shaping.Pacer;
@@ -68,7 +69,7 @@ public final class Engine {
     /// `null`: the built-in admission control ([#admit]).
     private volatile Admission admission;
     private final EngineMetrics metrics = new EngineMetrics();
-    private final AdaptiveFlows adaptive = new AdaptiveFlows(metrics.estimates);
+    private final AdaptiveFlows adaptive;
     /// Notification completions decided under the lock, performed by [#unlockAndFlush()];
     /// guarded by the lock.
     private final List<Completion> completions = new ArrayList<>();
@@ -90,6 +91,7 @@ public final class Engine {
         this.platform = platform;
         this.tracking = new Tracking(this);
         this.kernelClasses = kernelClasses;
+        this.adaptive = new AdaptiveFlows(platform::tcpInfo, metrics.estimates);
     }
 
     /// The JVM-wide embedded engine.
@@ -255,7 +257,10 @@ public final class Engine {
                     flow.pathVerifiedForL2 = true; // the client's path already passed the route check
                     reapply(flow);
                 }
-                adaptive.flowAdded(flow.id, pathKey(owner, dest));
+                adaptive.flowAdded(flow.id, pathKey(owner, dest),
+                        DetectorConfig.of(owner.options().congestionThresholds()), owner,
+                        owner.options().limits().maxPendingNotifications(),
+                        socket instanceof SocketChannel tcp ? tcp : null);
             }
             return flow.id;
         } finally {

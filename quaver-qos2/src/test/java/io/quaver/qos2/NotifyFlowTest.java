@@ -8,6 +8,8 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static io.quaver.qos2.Qos2.*;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -134,6 +136,49 @@ class NotifyFlowTest extends Qos2TestBase {
         assertThat(bytes[0]).isEqualTo(8);
         assertThat(size[0]).isEqualTo(8);
         assertThat(readUint64(target)).isEqualTo(9_000_000L);
+    }
+
+    /// The synchronous form (`Overlapped == NULL`) on its own thread: its result and last error.
+    private static CompletableFuture<int[]> notifyOnAnotherThread(QosHandle h, int id, int operation) {
+        CompletableFuture<int[]> call = new CompletableFuture<>();
+        Thread.ofPlatform().name("sync-notify").daemon().start(() -> {
+            boolean ok = QOSNotifyFlow(h, id, operation, null, null, 0, null);
+            call.complete(new int[] {ok ? 1 : 0, ok ? ERROR_SUCCESS : GetLastError()});
+        });
+        return call;
+    }
+
+    @Test
+    void synchronousNotifyBlocksUntilTheConditionHoldsThenReturnsTrue() throws Exception {
+        QosHandle h = handle();
+        int id = adaptiveFlow(h);
+        CompletableFuture<int[]> call = notifyOnAnotherThread(h, id, QOSNotifyCongested);
+        Thread.sleep(400);
+        assertThat(call).as("blocked while the path is not congested").isNotDone();
+        assertThat(h.inFlightCount()).as("the waiting call is tracked by the handle").isEqualTo(1);
+        congestion(true);
+        int[] result = call.get(5, TimeUnit.SECONDS);
+        assertThat(result[0]).as("returned TRUE (last error %d)", result[1]).isEqualTo(1);
+        assertThat(h.inFlightCount()).isZero();
+        // one-shot: Uncongested now blocks until the congestion ends
+        CompletableFuture<int[]> back = notifyOnAnotherThread(h, id, QOSNotifyUncongested);
+        Thread.sleep(200);
+        assertThat(back).isNotDone();
+        congestion(false);
+        assertThat(back.get(5, TimeUnit.SECONDS)[0]).isEqualTo(1);
+    }
+
+    @Test
+    void closingTheHandleFromAnotherThreadUnblocksASynchronousNotifyWith995() throws Exception {
+        QosHandle h = handle();
+        int id = adaptiveFlow(h);
+        CompletableFuture<int[]> call = notifyOnAnotherThread(h, id, QOSNotifyCongested);
+        Thread.sleep(400);
+        assertThat(call).isNotDone();
+        assertThat(QOSCloseHandle(h)).isTrue();
+        int[] result = call.get(5, TimeUnit.SECONDS);
+        assertThat(result[0]).as("returned FALSE").isZero();
+        assertThat(result[1]).isEqualTo(ERROR_OPERATION_ABORTED);
     }
 
     @Test

@@ -71,6 +71,16 @@ public record DetectorConfig(long queueFloorWindowNs, long baseBucketNs, int bas
         }
     }
 
+    /// The detector configuration of a handle's [io.quaver.CongestionThresholds] (already
+    /// validated); the rest (base history, loss window, trendline) keeps the defaults.
+    public static DetectorConfig of(io.quaver.CongestionThresholds t) {
+        DetectorConfig d = DEFAULT;
+        return new DetectorConfig(t.queueFloorWindow().toNanos(), d.baseBucketNs, d.baseBuckets,
+                t.gradientMinQueue().toNanos(), t.queueDelay().toNanos(), d.lossWindowNs, d.lossMinPackets,
+                t.lossEnter(), t.lossExit(), t.enterHold().toNanos(), t.drainedQueue().toNanos(), t.exitHold().toNanos(),
+                d.trendlineWindow, d.trendlineSmoothing, d.trendlineGain);
+    }
+
     public DetectorConfig withEnterHoldNs(long ns) {
         return new DetectorConfig(queueFloorWindowNs, baseBucketNs, baseBuckets, gradientMinQueueNs,
                 queueDelayThresholdNs, lossWindowNs, lossMinPackets, lossEnterFraction, lossExitFraction, ns,

@@ -24,8 +24,10 @@ import java.util.function.LongFunction;
 /// - `QOSCancel` ([#cancel]), removing the flow ([#removeFlow]) or closing the handle
 ///   ([#abortAll], or [#removeFlow] for each of its flows) complete with `OPERATION_ABORTED`
 ///   (995); cancelling a future that is unknown or already complete → `NOT_FOUND` (1168).
-/// - More than `maxPending` requests pending at once → `NO_SYSTEM_RESOURCES` (1450); a request
-///   that completes at once holds no slot.
+/// - More than `maxPending` requests pending at once in the registry, or more than an owner's
+///   limit pending on the flows of one owner (a handle: [#assignFlow]) →
+///   `NO_SYSTEM_RESOURCES` (1450, decisions.md item 24); a request that completes at once holds
+///   no slot.
 /// - `QOSNotifyAvailable` with a target at or below the flow's admitted rate →
 ///   `INVALID_PARAMETER` (87).
 ///
@@ -38,6 +40,21 @@ public final class NotificationRegistry {
     private final LongAdder[] counts = {new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder()};
     private final Map<Integer, Entry[]> byFlow = new HashMap<>();
     private final IdentityHashMap<CompletableFuture<?>, Entry> byFuture = new IdentityHashMap<>();
+    private final Map<Integer, Owner> flowOwners = new HashMap<>();
+    private final Map<Object, Owner> owners = new HashMap<>();
+
+    /// The requests of one owner (a handle): its limit, what is pending, its flows.
+    private static final class Owner {
+        final Object key;
+        final int limit;
+        int pending;
+        int flows;
+
+        Owner(Object key, int limit) {
+            this.key = key;
+            this.limit = limit;
+        }
+    }
 
     /// @param maxPending the limit of pending requests (`QosLimits.maxPendingNotifications`)
     public NotificationRegistry(int maxPending) {
@@ -59,7 +76,31 @@ public final class NotificationRegistry {
         }
     }
 
-    private record Entry(int flowId, NotificationType type, long targetBps, CompletableFuture<?> future) {
+    private record Entry(int flowId, NotificationType type, long targetBps, CompletableFuture<?> future, Owner owner) {
+    }
+
+    /// Assigns a flow to an owner (a handle) whose flows may hold at most `limit` pending
+    /// requests together; the assignment ends with [#removeFlow]. The owner's limit is the one
+    /// given with its first flow.
+    ///
+    /// @param owner the owner's identity (compared with `equals`)
+    /// @param limit at least 1
+    public void assignFlow(int flowId, Object owner, int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be at least 1, was " + limit);
+        }
+        if (flowOwners.containsKey(flowId)) {
+            return;
+        }
+        Owner o = owners.computeIfAbsent(owner, k -> new Owner(k, limit));
+        o.flows++;
+        flowOwners.put(flowId, o);
+    }
+
+    /// Requests pending on the flows of `owner`.
+    public int pendingOf(Object owner) {
+        Owner o = owners.get(owner);
+        return o == null ? 0 : o.pending;
     }
 
     /// `QOSNotifyCongested`: completes when the path of `flowId` is congested.
@@ -100,7 +141,7 @@ public final class NotificationRegistry {
             counts[2].increment();
             return new Registration<>(future, List.of(Completion.success(future, availableNowBps.getAsLong())));
         }
-        store(new Entry(flowId, NotificationType.AVAILABLE, targetBps, future));
+        store(new Entry(flowId, NotificationType.AVAILABLE, targetBps, future, flowOwners.get(flowId)));
         return new Registration<>(future, List.of());
     }
 
@@ -111,7 +152,7 @@ public final class NotificationRegistry {
             counts[type == NotificationType.CONGESTED ? 0 : 1].increment();
             return new Registration<>(future, List.of(Completion.success(future, null)));
         }
-        store(new Entry(flowId, type, 0, future));
+        store(new Entry(flowId, type, 0, future, flowOwners.get(flowId)));
         return new Registration<>(future, List.of());
     }
 
@@ -136,12 +177,23 @@ public final class NotificationRegistry {
                         + maxPending + ")");
             }
         }
+        Owner o = e.owner;
+        if (o != null && o.pending >= o.limit) {
+            purgeDone();
+            if (o.pending >= o.limit) {
+                throw new QosException(QosError.NO_SYSTEM_RESOURCES, "the handle's limit of pending notification"
+                        + " requests is reached (" + o.limit + ", QosLimits.maxPendingNotifications)");
+            }
+        }
+        if (o != null) {
+            o.pending++;
+        }
         byFlow.computeIfAbsent(e.flowId, k -> new Entry[NotificationType.values().length])[e.type.ordinal()] = e;
         byFuture.put(e.future, e);
     }
 
     private void drop(Entry e) {
-        byFuture.remove(e.future);
+        released(e, byFuture.remove(e.future));
         Entry[] slots = byFlow.get(e.flowId);
         if (slots != null && slots[e.type.ordinal()] == e) {
             slots[e.type.ordinal()] = null;
@@ -221,13 +273,17 @@ public final class NotificationRegistry {
     /// pending requests with 995.
     public List<Completion> removeFlow(int flowId) {
         Entry[] slots = byFlow.remove(flowId);
+        Owner owner = flowOwners.remove(flowId);
+        if (owner != null && --owner.flows == 0) {
+            owners.remove(owner.key);
+        }
         if (slots == null) {
             return List.of();
         }
         List<Completion> out = new ArrayList<>(slots.length);
         for (Entry e : slots) {
             if (e != null) {
-                byFuture.remove(e.future);
+                released(e, byFuture.remove(e.future));
                 counts[3].increment();
                 out.add(Completion.failure(e.future, aborted("flow " + Integer.toUnsignedString(flowId) + " was removed")));
             }
@@ -251,7 +307,17 @@ public final class NotificationRegistry {
             it.remove();
         }
         byFlow.clear();
+        for (Owner o : owners.values()) {
+            o.pending = 0;
+        }
         return out;
+    }
+
+    /// A request left the registry (`removed` is what the future index held for it).
+    private static void released(Entry e, Entry removed) {
+        if (removed != null && e.owner != null) {
+            e.owner.pending--;
+        }
     }
 
     private Entry pending(int flowId, NotificationType type) {

@@ -184,4 +184,43 @@ class NotificationRegistryTest {
         assertThat(done.getFirst().perform()).isFalse();
         assertThat(reg.future()).isCancelled();
     }
+
+    @Test
+    void anOwnersFlowsShareItsBoundAndReleaseSlotsOnEveryPath() {
+        NotificationRegistry r = new NotificationRegistry(Integer.MAX_VALUE);
+        Object handle = new Object();
+        Object other = new Object();
+        r.assignFlow(FLOW, handle, 3);
+        r.assignFlow(OTHER, handle, 3);
+        r.assignFlow(9, other, 3);
+        var c = r.notifyCongested(FLOW, CongestionState.UNCONGESTED);
+        r.notifyAvailable(FLOW, 5_000_000, 0, OptionalLong.empty());
+        r.notifyCongested(OTHER, CongestionState.UNCONGESTED);
+        assertThat(r.pendingOf(handle)).isEqualTo(3);
+        assertThatThrownBy(() -> r.notifyUncongested(OTHER, CongestionState.CONGESTED))
+                .isInstanceOfSatisfying(QosException.class,
+                        e -> assertThat(e.error()).isEqualTo(QosError.NO_SYSTEM_RESOURCES));
+        // completing at once holds no slot; another owner is not affected
+        assertThat(r.notifyUncongested(OTHER, CongestionState.UNCONGESTED).immediate()).isTrue();
+        r.notifyCongested(9, CongestionState.UNCONGESTED);
+        assertThat(r.pendingOf(other)).isEqualTo(1);
+        // a completion, a cancel, a future cancelled by the application, a removal all free slots
+        Completion.performAll(r.onCongestionState(FLOW, CongestionState.CONGESTED));
+        assertThat(c.future()).isDone();
+        assertThat(r.pendingOf(handle)).isEqualTo(2);
+        var u = r.notifyUncongested(OTHER, CongestionState.CONGESTED);
+        Completion.performAll(r.cancel(u.future()));
+        assertThat(r.pendingOf(handle)).isEqualTo(2);
+        var again = r.notifyUncongested(OTHER, CongestionState.CONGESTED);
+        again.future().cancel(true); // the application's own cancel: released when next seen
+        r.notifyCongested(FLOW, CongestionState.UNCONGESTED);
+        assertThat(r.pendingOf(handle)).isEqualTo(3);
+        Completion.performAll(r.removeFlow(FLOW));
+        assertThat(r.pendingOf(handle)).isEqualTo(1);
+        Completion.performAll(r.removeFlow(OTHER));
+        assertThat(r.pendingOf(handle)).as("the owner is forgotten with its last flow").isZero();
+        Completion.performAll(r.abortAll());
+        assertThat(r.pendingOf(other)).isZero();
+        assertThat(r.pendingCount()).isZero();
+    }
 }
