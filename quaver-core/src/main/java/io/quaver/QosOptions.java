@@ -24,8 +24,12 @@ import java.util.Objects;
 ///                            ([Enforcement#KERNEL_CLASS], an `htb` class per flow on the egress
 ///                            interface); `null` = the system property
 ///                            `quaver.kernelShaping=true|false`, else `true`
+/// @param probeSecret         authenticate the [MS-QLPB] handshakes of client tracking and
+///                            adaptive flows with this secret (sinks configured with the same
+///                            [SharedSecret]); `null` (the default) = plain [MS-QLPB]
 public record QosOptions(Boolean privileged, int sinkPort, MarkingPolicy markingPolicy, Duration trackingGracePeriod,
-                         boolean offLinkExperiments, QosLimits limits, Boolean kernelShaping) {
+                         boolean offLinkExperiments, QosLimits limits, Boolean kernelShaping,
+                         SharedSecret probeSecret) {
     /// The port of the [MS-QLPB] sink unless configured otherwise.
     public static final int DEFAULT_SINK_PORT = 2177;
 
@@ -48,43 +52,49 @@ public record QosOptions(Boolean privileged, int sinkPort, MarkingPolicy marking
     /// tracking grace period, on-link experiments only, default limits.
     public static QosOptions defaults() {
         return new QosOptions(null, 0, MarkingPolicy.QWAVE_DEFAULT, Duration.ofSeconds(60), false, QosLimits.DEFAULT,
-                null);
+                null, null);
     }
 
     public QosOptions withPrivileged(Boolean privileged) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping);
+                kernelShaping, probeSecret);
     }
 
     public QosOptions withSinkPort(int sinkPort) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping);
+                kernelShaping, probeSecret);
     }
 
     public QosOptions withMarkingPolicy(MarkingPolicy markingPolicy) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping);
+                kernelShaping, probeSecret);
     }
 
     public QosOptions withTrackingGracePeriod(Duration gracePeriod) {
         return new QosOptions(privileged, sinkPort, markingPolicy, gracePeriod, offLinkExperiments, limits,
-                kernelShaping);
+                kernelShaping, probeSecret);
     }
 
     public QosOptions withOffLinkExperiments(boolean allowed) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, allowed, limits,
-                kernelShaping);
+                kernelShaping, probeSecret);
     }
 
     public QosOptions withLimits(QosLimits limits) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments,
-                Objects.requireNonNull(limits), kernelShaping);
+                Objects.requireNonNull(limits), kernelShaping, probeSecret);
     }
 
     /// Allows (`true`), forbids (`false`) or leaves to the system property
     /// `quaver.kernelShaping` (`null`) shaping with kernel classes on a privileged handle.
     public QosOptions withKernelShaping(Boolean kernelShaping) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping);
+                kernelShaping, probeSecret);
+    }
+
+    /// Authenticates the handshakes of probing with `secret` (`null` = plain [MS-QLPB]).
+    public QosOptions withProbeSecret(SharedSecret secret) {
+        return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
+                kernelShaping, secret);
     }
 }

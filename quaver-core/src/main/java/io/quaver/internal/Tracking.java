@@ -73,6 +73,8 @@ public final class Tracking {
         final Key key;
         final boolean onLink;
         final boolean offLinkAllowed;
+        /// The probe secret of the handle that created the entry (`null` = plain [MS-QLPB]).
+        final io.quaver.SharedSecret secret;
         ClientProber prober;
         /// Why the prober could not be started (its socket could not be opened), if so.
         String ioFailure;
@@ -81,10 +83,11 @@ public final class Tracking {
         final Set<Integer> flows = new HashSet<>();
         long graceGeneration;
 
-        Entry(Key key, boolean onLink, boolean offLinkAllowed) {
+        Entry(Key key, boolean onLink, boolean offLinkAllowed, io.quaver.SharedSecret secret) {
             this.key = key;
             this.onLink = onLink;
             this.offLinkAllowed = offLinkAllowed;
+            this.secret = secret;
         }
 
         boolean unused() {
@@ -200,7 +203,7 @@ public final class Tracking {
                     throw Errors.notSupported("client " + id.getHostAddress() + " is not on-link: estimation"
                             + " towards off-link clients is not supported (QosOptions.withOffLinkExperiments allows it)");
                 }
-                e = new Entry(key, onLink, offLinkAllowed);
+                e = new Entry(key, onLink, offLinkAllowed, session.options().probeSecret());
                 entries.put(key, e);
             } else if (!e.onLink && !offLinkAllowed) {
                 throw Errors.notSupported("client " + id.getHostAddress() + " is not on-link");
@@ -348,7 +351,7 @@ public final class Tracking {
                     if (!onLink && !allowed) {
                         return false; // experiments forbidden: fundamentals report 1260
                     }
-                    e = new Entry(key, onLink, allowed);
+                    e = new Entry(key, onLink, allowed, owner.options().probeSecret());
                     entries.put(key, e);
                 }
                 e.flows.add(flowId);
@@ -401,7 +404,8 @@ public final class Tracking {
             return;
         }
         InetSocketAddress sink = new InetSocketAddress(e.key.client(), e.key.sinkPort());
-        ProberConfig config = proberConfigs.apply(ProberConfig.of(sink, e.onLink, engine.platform()).withSockets(sockets));
+        ProberConfig config = proberConfigs.apply(ProberConfig.of(sink, e.onLink, engine.platform()).withSockets(sockets)
+                .withSecret(e.secret));
         try {
             PathStack stack = stacks.get();
             ClientProber p = ClientProber.start(config, engine.adaptive().monitored(e.key, stack.model()),

@@ -94,6 +94,9 @@ public final class ClientProber implements Closeable {
     private static final byte[] EMPTY = new byte[0];
 
     private final ProberConfig config;
+    /// Signs the handshakes when the config has a secret; `null` = plain [MS-QLPB].
+    private final io.quaver.internal.qlpb.HandshakeAuth auth;
+    private final java.security.SecureRandom secureRandom = new java.security.SecureRandom();
     private final PathModel model;
     private final ProbeScheduler scheduler;
     private final String name;
@@ -136,6 +139,7 @@ public final class ClientProber implements Closeable {
     private ClientProber(ProberConfig config, PathModel model, ProbeScheduler scheduler, String name)
             throws IOException {
         this.config = config;
+        this.auth = config.secret() == null ? null : new io.quaver.internal.qlpb.HandshakeAuth(config.secret());
         this.model = model;
         this.name = name;
         boolean v4 = config.probeTarget().getAddress() instanceof Inet4Address;
@@ -703,7 +707,8 @@ public final class ClientProber implements Closeable {
                 ch.socket().setTcpNoDelay(true);
                 ch.socket().setSoTimeout((int) TimeUnit.NANOSECONDS.toMillis(HANDSHAKE_TIMEOUT_NS));
                 OutputStream out = ch.socket().getOutputStream();
-                out.write(bytes(hello));
+                out.write(bytes(auth == null ? hello
+                        : auth.sign(hello.messageId(), System.currentTimeMillis(), secureRandom)));
                 out.flush();
                 QlpbStreamDecoder decoder = new QlpbStreamDecoder();
                 QlpbMessage reply = read(ch, decoder, System.nanoTime() + HANDSHAKE_TIMEOUT_NS);

@@ -1,5 +1,6 @@
 package io.quaver.internal.probe;
 
+import io.quaver.SharedSecret;
 import io.quaver.internal.platform.Platform;
 
 import java.net.InetSocketAddress;
@@ -15,8 +16,9 @@ import java.util.Objects;
 /// @param routeCheck  run the route check (802.1p safety) — meaningful on-link only
 /// @param sockets     the socket factory
 /// @param platform    for TTL and `SO_PRIORITY`
+/// @param secret      authenticate the handshakes with this secret; `null` = plain [MS-QLPB]
 public record ProberConfig(InetSocketAddress sink, InetSocketAddress probeTarget, boolean ttlOne,
-                           boolean routeCheck, ProbeSockets sockets, Platform platform) {
+                           boolean routeCheck, ProbeSockets sockets, Platform platform, SharedSecret secret) {
     public ProberConfig {
         Objects.requireNonNull(sink, "sink");
         Objects.requireNonNull(probeTarget, "probeTarget");
@@ -26,18 +28,22 @@ public record ProberConfig(InetSocketAddress sink, InetSocketAddress probeTarget
 
     /// Probes and control to the same sink endpoint, system sockets.
     public static ProberConfig of(InetSocketAddress sink, boolean ttlOne, Platform platform) {
-        return new ProberConfig(sink, sink, ttlOne, ttlOne, ProbeSockets.system(), platform);
+        return new ProberConfig(sink, sink, ttlOne, ttlOne, ProbeSockets.system(), platform, null);
     }
 
     public ProberConfig withProbeTarget(InetSocketAddress target) {
-        return new ProberConfig(sink, target, ttlOne, routeCheck, sockets, platform);
+        return new ProberConfig(sink, target, ttlOne, routeCheck, sockets, platform, secret);
     }
 
     public ProberConfig withSockets(ProbeSockets factory) {
-        return new ProberConfig(sink, probeTarget, ttlOne, routeCheck, factory, platform);
+        return new ProberConfig(sink, probeTarget, ttlOne, routeCheck, factory, platform, secret);
+    }
+
+    public ProberConfig withSecret(SharedSecret sharedSecret) {
+        return new ProberConfig(sink, probeTarget, ttlOne, routeCheck, sockets, platform, sharedSecret);
     }
 
     public ProberConfig withRouteCheck(boolean enabled) {
-        return new ProberConfig(sink, probeTarget, ttlOne, enabled, sockets, platform);
+        return new ProberConfig(sink, probeTarget, ttlOne, enabled, sockets, platform, secret);
     }
 }
