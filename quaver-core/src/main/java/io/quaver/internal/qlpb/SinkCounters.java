@@ -23,6 +23,8 @@ final class SinkCounters {
     final AtomicLong rateLimitedDatagrams = new AtomicLong();
     final AtomicLong authFailures = new AtomicLong();
     final AtomicLong repliesSuppressed = new AtomicLong();
+    /// Exceptions caught where none should occur (not in [SinkStats]; tests expect 0).
+    final AtomicLong unexpectedFailures = new AtomicLong();
 
     SinkStats snapshot(IntSupplier activeSessions) {
         return new SinkStats(sessionsAccepted.get(), activeSessions.getAsInt(), sessionsRefused.get(),

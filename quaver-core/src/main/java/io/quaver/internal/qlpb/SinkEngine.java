@@ -215,6 +215,11 @@ public final class SinkEngine implements Closeable {
         return counters;
     }
 
+    /// Exceptions caught where none should happen (a bug); for tests, which expect 0.
+    long unexpectedFailures() {
+        return counters.unexpectedFailures.get();
+    }
+
     SessionRegistry registry() {
         return registry;
     }
@@ -250,6 +255,7 @@ public final class SinkEngine implements Closeable {
             try {
                 body.run();
             } catch (Throwable e) {
+                counters.unexpectedFailures.incrementAndGet();
                 LOG.log(System.Logger.Level.ERROR, "sink thread " + name + " failed", e);
             } finally {
                 threads.remove(Thread.currentThread());
@@ -341,6 +347,7 @@ public final class SinkEngine implements Closeable {
                 }
                 LOG.log(System.Logger.Level.DEBUG, () -> "sink send failed: " + e);
             } catch (RuntimeException e) {
+                counters.unexpectedFailures.incrementAndGet();
                 LOG.log(System.Logger.Level.WARNING, "sink failed on a datagram from " + sender, e);
             }
         }

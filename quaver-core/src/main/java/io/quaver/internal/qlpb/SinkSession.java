@@ -227,6 +227,7 @@ final class SinkSession {
         } catch (IOException e) {
             // the connection broke or the session was closed
         } catch (RuntimeException | Error e) {
+            counters.unexpectedFailures.incrementAndGet();
             LOG.log(System.Logger.Level.WARNING, "sink session " + id + " failed", e);
         } finally {
             boolean closedByIdleTimeout = timedOut && !closed.get();
@@ -308,6 +309,7 @@ final class SinkSession {
         } catch (IOException e) {
             close();
         } catch (RuntimeException | Error e) {
+            engine.counters().unexpectedFailures.incrementAndGet();
             LOG.log(System.Logger.Level.WARNING, "sink session " + id + " writer failed", e);
             close();
         }
