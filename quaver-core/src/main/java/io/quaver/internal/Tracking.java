@@ -78,6 +78,8 @@ public final class Tracking {
         ClientProber prober;
         /// Why the prober could not be started (its socket could not be opened), if so.
         String ioFailure;
+        /// The local network fault behind `ioFailure` (57, 59), if it was one.
+        QosError ioFault;
         boolean tracked;
         final Set<EmbeddedSession> trackers = new LinkedHashSet<>();
         final Set<Integer> flows = new HashSet<>();
@@ -215,7 +217,9 @@ public final class Tracking {
                 if (e.unused()) {
                     entries.remove(key);
                 }
-                throw Errors.of(QosError.IO_DEVICE, "cannot open a probe socket towards " + id.getHostAddress()
+                QosError fault = e.ioFault;
+                throw fault != null ? Errors.of(fault, faultMessage(fault, id))
+                        : Errors.of(QosError.IO_DEVICE, "cannot open a probe socket towards " + id.getHostAddress()
                         + ": " + why);
             }
         } finally {
@@ -250,6 +254,10 @@ public final class Tracking {
         }
         if (session.isClosed()) {
             throw Engine.closed();
+        }
+        QosError fault = prober.fault();
+        if (fault != null) {
+            throw Errors.of(fault, faultMessage(fault, id));
         }
         throw Errors.of(QosError.HOST_UNREACHABLE, "no sink answered at " + id.getHostAddress() + " port "
                 + key.sinkPort() + " (is `quaver sink` running there, and the port open?)");
@@ -412,12 +420,14 @@ public final class Tracking {
                     stack.scheduler(), e.key.client().getHostAddress());
             Key key = e.key;
             p.onRouteCheck(supported -> engine.setPathVerified(key.client(), key.sinkPort(), supported));
+            p.onFault(error -> engine.adaptive().pathFault(key, error, faultMessage(error, key.client())));
             e.prober = p;
             e.ioFailure = null;
         } catch (IOException ex) {
             LOG.log(System.Logger.Level.WARNING, "cannot open a probe socket towards " + e.key + ": " + ex);
             e.prober = null;
             e.ioFailure = ex.toString();
+            e.ioFault = localFault(ex, e);
         }
     }
 
@@ -470,7 +480,7 @@ public final class Tracking {
             if (tcp) {
                 return tcpFundamentals(target.channel());
             }
-            throw unreachable(target.destination());
+            throw unreachable(target.destination(), prober);
         }
         PathEstimates e;
         if (fresh) {
@@ -481,11 +491,14 @@ public final class Tracking {
                 throw Errors.of(QosError.OPERATION_ABORTED, "interrupted while measuring");
             }
             if (e == null) {
+                if (prober.fault() != null && !tcp) {
+                    throw unreachable(target.destination(), prober);
+                }
                 if (prober.status() == ClientProber.Status.UNREACHABLE) {
                     if (tcp) {
                         return tcpFundamentals(target.channel());
                     }
-                    throw unreachable(target.destination());
+                    throw unreachable(target.destination(), prober);
                 }
                 throw Errors.of(QosError.RETRY, "no fresh measurement could be obtained within "
                         + FRESH_TIMEOUT.toMillis() + " ms");
@@ -500,8 +513,35 @@ public final class Tracking {
         return new FlowFundamentals(e.bottleneckBps(), e.availableBps(), e.rttUs(), FlowFundamentals.Source.PROBING);
     }
 
-    private static QosException unreachable(InetSocketAddress destination) {
+    private static QosException unreachable(InetSocketAddress destination, ClientProber prober) {
+        QosError fault = prober == null ? null : prober.fault();
+        if (fault != null) {
+            return Errors.of(fault, faultMessage(fault, destination.getAddress()));
+        }
         return Errors.of(QosError.HOST_UNREACHABLE, "no sink answers at " + destination.getAddress().getHostAddress());
+    }
+
+    /// The message of a path fault (docs/errors.md).
+    static String faultMessage(QosError fault, InetAddress client) {
+        return switch (fault) {
+            case ADAP_HDW_ERR -> "the network interface towards " + client.getHostAddress() + " is down";
+            case UNEXP_NET_ERR -> "no local address on the network of " + client.getHostAddress()
+                    + " any more (address removed?)";
+            case HOST_UNREACHABLE -> "the sink at " + client.getHostAddress() + " stopped answering";
+            default -> fault + " towards " + client.getHostAddress();
+        };
+    }
+
+    /// The local network fault behind a socket error, or `null`.
+    private QosError localFault(IOException ex, Entry e) {
+        if (!io.quaver.internal.probe.LocalLink.isLocalNetworkError(ex)) {
+            return null;
+        }
+        try {
+            return sockets.localLink(e.key.client(), e.onLink).error();
+        } catch (IOException | RuntimeException x) {
+            return QosError.UNEXP_NET_ERR;
+        }
     }
 
     /// Fundamentals from the kernel's `TCP_INFO` (beyond qWAVE): bottleneck = the delivery

@@ -212,6 +212,12 @@ public final class NotificationRegistry {
     /// The flow is gone (removed, its last socket left, or its handle closed): aborts its
     /// pending requests with 995.
     public List<Completion> removeFlow(int flowId) {
+        return failFlow(flowId, aborted("flow " + Integer.toUnsignedString(flowId) + " was removed"));
+    }
+
+    /// The flow's path failed (sink gone → 1232, egress interface down → 57, address removed
+    /// → 59): its pending requests complete with `error`; the flow may register again.
+    public List<Completion> failFlow(int flowId, QosException error) {
         Entry[] slots = byFlow.remove(flowId);
         if (slots == null) {
             return List.of();
@@ -220,7 +226,7 @@ public final class NotificationRegistry {
         for (Entry e : slots) {
             if (e != null) {
                 byFuture.remove(e.future);
-                out.add(Completion.failure(e.future, aborted("flow " + Integer.toUnsignedString(flowId) + " was removed")));
+                out.add(Completion.failure(e.future, error));
             }
         }
         return out;
