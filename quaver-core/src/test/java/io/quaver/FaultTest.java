@@ -30,15 +30,6 @@ class FaultTest {
                 .withTrackingGracePeriod(Duration.ZERO));
     }
 
-    private static QosError errorOf(Runnable call) {
-        try {
-            call.run();
-            return null;
-        } catch (QosException e) {
-            return e.error();
-        }
-    }
-
     private static FlowFundamentals measured(QosFlow flow) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         while (System.nanoTime() < deadline) {
@@ -63,14 +54,14 @@ class FaultTest {
             assertThat(measured(flow).bottleneckBps()).isPresent();
             CompletableFuture<Void> pending = flow.notifyCongested();
             // a fresh measurement under way when the sink dies
-            CompletableFuture<QosError> fresh = CompletableFuture.supplyAsync(() -> errorOf(() -> flow.fundamentals(true)));
+            CompletableFuture<QosError> fresh = CompletableFuture.supplyAsync(() -> TrackingTest.errorOf(() -> flow.fundamentals(true)));
             sink.close();
             long t0 = System.nanoTime();
             QosError first = fresh.get(10, TimeUnit.SECONDS);
             assertThat(first).as("the fresh query under way").isIn(null, QosError.HOST_UNREACHABLE, QosError.RETRY);
-            QosError next = errorOf(() -> flow.fundamentals(true));
+            QosError next = TrackingTest.errorOf(() -> flow.fundamentals(true));
             for (int i = 0; i < 5 && next != QosError.HOST_UNREACHABLE; i++) {
-                next = errorOf(() -> flow.fundamentals(true));
+                next = TrackingTest.errorOf(() -> flow.fundamentals(true));
             }
             assertThat(next).isEqualTo(QosError.HOST_UNREACHABLE);
             assertThat(System.nanoTime() - t0).as("no hang").isLessThan(TimeUnit.SECONDS.toNanos(30));
@@ -78,7 +69,7 @@ class FaultTest {
                     .cause().isInstanceOfSatisfying(QosException.class,
                             e -> assertThat(e.error()).isEqualTo(QosError.HOST_UNREACHABLE));
             qos.stopTrackingClient(client);
-            assertThat(errorOf(() -> qos.startTrackingClient(client))).isEqualTo(QosError.HOST_UNREACHABLE);
+            assertThat(TrackingTest.errorOf(() -> qos.startTrackingClient(client))).isEqualTo(QosError.HOST_UNREACHABLE);
         }
         // recovery: the sink back on its port, a new handle
         try (QosSink again = QosSink.start(SinkOptions.defaults().withBindAddress(LOOPBACK).withPort(port));
@@ -123,7 +114,7 @@ class FaultTest {
             assertThat(flow.info().members()).singleElement().satisfies(m -> assertThat(m.open()).isFalse());
             flow.removeSocket(ch);
             assertThat(flow.isLive()).isFalse();
-            assertThat(errorOf(() -> flow.send(ByteBuffer.allocate(10)))).isEqualTo(QosError.NOT_FOUND);
+            assertThat(TrackingTest.errorOf(() -> flow.send(ByteBuffer.allocate(10)))).isEqualTo(QosError.NOT_FOUND);
             // a new socket, a new flow
             try (DatagramChannel fresh = DatagramChannel.open().connect(rx.getLocalAddress())) {
                 QosFlow again = qos.addFlow(fresh, null, TrafficType.BEST_EFFORT, FlowMode.NON_ADAPTIVE);

@@ -1,8 +1,7 @@
 package io.quaver;
 
 import io.quaver.internal.Engine;
-import io.quaver.internal.probe.LocalLink;
-import io.quaver.internal.probe.ProbeSockets;
+import io.quaver.internal.probe.NetnsProbeSockets;
 import io.quaver.testkit.Availability;
 import io.quaver.testkit.NetnsTestBed;
 import io.quaver.testkit.NetnsTestBed.Node;
@@ -12,14 +11,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ProtocolFamily;
 import java.nio.channels.DatagramChannel;
-import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -45,7 +39,7 @@ class NetnsFaultTest {
         bed = NetnsTestBed.builder().ipv6(false).build();
         sink = bed.inNamespace(Node.B, () -> QosSink.start(SinkOptions.defaults().withBindAddress(bed.ipv4(Node.B))
                 .withPort(0)));
-        Engine.embedded().tracking().setSocketFactory(socketsIn(bed, Node.A));
+        Engine.embedded().tracking().setSocketFactory(NetnsProbeSockets.in(bed, Node.A));
     }
 
     @AfterEach
@@ -57,36 +51,6 @@ class NetnsFaultTest {
         if (bed != null) {
             bed.close();
         }
-    }
-
-    /// Sockets (and the view of the local links) of namespace `node`, where the sink is on-link.
-    static ProbeSockets socketsIn(NetnsTestBed bed, Node node) {
-        return new ProbeSockets() {
-            @Override
-            public SocketChannel openControl(ProtocolFamily family) throws IOException {
-                return call(() -> SocketChannel.open(family));
-            }
-
-            @Override
-            public DatagramChannel openDatagram(ProtocolFamily family) throws IOException {
-                return call(() -> DatagramChannel.open(family));
-            }
-
-            @Override
-            public LocalLink localLink(InetAddress destination, boolean onLink) throws IOException {
-                return call(() -> LocalLink.towards(destination, true));
-            }
-
-            private <T> T call(Callable<T> task) throws IOException {
-                try {
-                    return bed.inNamespace(node, task);
-                } catch (IOException | RuntimeException e) {
-                    throw e;
-                } catch (Exception e) {
-                    throw new IOException(e);
-                }
-            }
-        };
     }
 
     private QosSubsystem handle() {
@@ -122,22 +86,13 @@ class NetnsFaultTest {
         return flow.notifyCongested();
     }
 
-    private static QosError errorOf(Runnable call) {
-        try {
-            call.run();
-            return null;
-        } catch (QosException e) {
-            return e.error();
-        }
-    }
-
     /// A fresh query fails with `error` within a few seconds (one begun just before the fault
     /// may still complete with what was in flight) and no call hangs.
     private static void assertFreshFailsWith(QosFlow flow, QosError error) {
         long t0 = System.nanoTime();
-        QosError seen = errorOf(() -> flow.fundamentals(true));
+        QosError seen = TrackingTest.errorOf(() -> flow.fundamentals(true));
         while (seen != error && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(8)) {
-            seen = errorOf(() -> flow.fundamentals(true));
+            seen = TrackingTest.errorOf(() -> flow.fundamentals(true));
         }
         assertThat(seen).isEqualTo(error);
         assertThat(System.nanoTime() - t0).as("no hang").isLessThan(TimeUnit.SECONDS.toNanos(12));
@@ -153,7 +108,7 @@ class NetnsFaultTest {
             QosFlow flow = qos.addFlow(ch, null, TrafficType.AUDIO_VIDEO, FlowMode.ADAPTIVE);
             // the application retries while the neighbour entry and routes come back
             long deadline = System.nanoTime() + SETTLE_NS;
-            while (errorOf(() -> qos.startTrackingClient(client())) != null && System.nanoTime() < deadline) {
+            while (TrackingTest.errorOf(() -> qos.startTrackingClient(client())) != null && System.nanoTime() < deadline) {
                 Thread.sleep(200);
             }
             CompletableFuture<Void> pending = trackAndMeasure(qos, flow, client());
@@ -170,7 +125,7 @@ class NetnsFaultTest {
             bed.linkDown(Node.A, Node.B);
             assertFreshFailsWith(flow, QosError.ADAP_HDW_ERR);
             assertFailsWith(pending, QosError.ADAP_HDW_ERR);
-            assertThat(errorOf(() -> flow.fundamentals(false))).isIn(QosError.ADAP_HDW_ERR, null);
+            assertThat(TrackingTest.errorOf(() -> flow.fundamentals(false))).isIn(QosError.ADAP_HDW_ERR, null);
             bed.linkUp(Node.A, Node.B);
         }
         recovers();
@@ -188,7 +143,7 @@ class NetnsFaultTest {
             assertFailsWith(pending, QosError.UNEXP_NET_ERR);
             // a new tracking request meets the same fault
             qos.stopTrackingClient(client());
-            assertThat(errorOf(() -> qos.startTrackingClient(client()))).isEqualTo(QosError.UNEXP_NET_ERR);
+            assertThat(TrackingTest.errorOf(() -> qos.startTrackingClient(client()))).isEqualTo(QosError.UNEXP_NET_ERR);
             bed.exec(Node.A, "ip", "addr", "add", cidr, "dev", dev).orThrow();
         }
         recovers();

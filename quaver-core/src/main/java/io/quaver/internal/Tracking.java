@@ -232,6 +232,9 @@ public final class Tracking {
             Thread.currentThread().interrupt();
             status = ClientProber.Status.UNREACHABLE;
         }
+        if (prober.currentFault() != null) {
+            status = ClientProber.Status.UNREACHABLE; // a local fault since the last handshake
+        }
         List<ClientProber> toClose = new ArrayList<>();
         lock.lock();
         try {

@@ -295,11 +295,8 @@ public final class ClientProber implements Closeable {
     public PathEstimates fresh(Duration timeout) throws InterruptedException {
         long t0 = System.nanoTime();
         long deadline = t0 + timeout.toNanos();
-        if (fault != null) {
-            fault = classifyLink(); // the link may be back
-            if (fault != null) {
-                return null;
-            }
+        if (currentFault() != null) {
+            return null;
         }
         lock.lock();
         try {
@@ -354,6 +351,15 @@ public final class ClientProber implements Closeable {
     /// local address on the sink's subnet any more); `null` when there is none, or the failure
     /// is the sink's (see [#status()]). Cleared by the next successful exchange.
     public QosError fault() {
+        return fault;
+    }
+
+    /// [#fault()], looked at again now if one is set (the link may be back).
+    public QosError currentFault() {
+        if (fault != null) {
+            lastFaultCheckNs = System.nanoTime();
+            fault = classifyLink();
+        }
         return fault;
     }
 

@@ -145,10 +145,15 @@ final class SinkSession {
 
     /// Queues a reply within the reply budget and the queue bounds.
     private boolean enqueue(byte[] reply) {
-        long sent = bytesSent.get();
-        if (sent + reply.length > bytesReceived.get() || !bytesSent.compareAndSet(sent, sent + reply.length)) {
-            engine.counters().repliesSuppressed.incrementAndGet();
-            return false;
+        while (true) {
+            long sent = bytesSent.get();
+            if (sent + reply.length > bytesReceived.get()) {
+                engine.counters().repliesSuppressed.incrementAndGet();
+                return false;
+            }
+            if (bytesSent.compareAndSet(sent, sent + reply.length)) {
+                break;
+            }
         }
         if (queuedBytes.addAndGet(reply.length) > maxQueuedBytes || !outbound.offer(reply)) {
             queuedBytes.addAndGet(-reply.length);

@@ -17,15 +17,12 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ProtocolFamily;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
-import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -41,31 +38,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class NetnsFloodTest {
     private static final int PER_SOURCE_SESSIONS = 8;
-
-    /// Sockets created in `node`'s namespace and bound to `source`.
-    static ProbeSockets boundIn(NetnsTestBed bed, Node node, InetAddress source) {
-        return new ProbeSockets() {
-            @Override
-            public SocketChannel openControl(ProtocolFamily family) throws IOException {
-                return call(() -> SocketChannel.open(family).bind(new InetSocketAddress(source, 0)));
-            }
-
-            @Override
-            public DatagramChannel openDatagram(ProtocolFamily family) throws IOException {
-                return call(() -> DatagramChannel.open(family).bind(new InetSocketAddress(source, 0)));
-            }
-
-            private <T> T call(Callable<T> task) throws IOException {
-                try {
-                    return bed.inNamespace(node, task);
-                } catch (IOException | RuntimeException e) {
-                    throw e;
-                } catch (Exception e) {
-                    throw new IOException(e);
-                }
-            }
-        };
-    }
 
     @Test
     void aHandshakeAndProbeFloodDoesNotStarveAWellBehavedSource() throws Exception {
@@ -121,7 +93,7 @@ class NetnsFloodTest {
             try (sink; udpFlood) {
                 Thread.sleep(500); // the floods are under way
                 ProberConfig config = ProberConfig.of(target, true, Platform.current())
-                        .withSockets(boundIn(bed, Node.A, good));
+                        .withSockets(NetnsProbeSockets.boundTo(bed, Node.A, good));
                 try (ClientProber prober = EmulatedPathTest.startWithEstimators(config, "flood")) {
                     assertThat(prober.awaitFirstHandshake(Duration.ofSeconds(5)))
                             .isEqualTo(ClientProber.Status.REACHABLE);
