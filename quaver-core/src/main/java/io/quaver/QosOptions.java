@@ -29,9 +29,12 @@ import java.util.Objects;
 ///                            socket of a `quaver daemon` that serves the handle
 /// @param congestionThresholds the congestion detector's thresholds for this handle's adaptive
 ///                            flows
+/// @param probeSecret         authenticate the [MS-QLPB] handshakes of client tracking and
+///                            adaptive flows with this secret (sinks configured with the same
+///                            [SharedSecret]); `null` (the default) = plain [MS-QLPB]
 public record QosOptions(Boolean privileged, int sinkPort, MarkingPolicy markingPolicy, Duration trackingGracePeriod,
                          boolean offLinkExperiments, QosLimits limits, Boolean kernelShaping, Path daemonSocket,
-                         CongestionThresholds congestionThresholds) {
+                         CongestionThresholds congestionThresholds, SharedSecret probeSecret) {
     /// The port of the [MS-QLPB] sink unless configured otherwise.
     public static final int DEFAULT_SINK_PORT = 2177;
 
@@ -57,44 +60,44 @@ public record QosOptions(Boolean privileged, int sinkPort, MarkingPolicy marking
     /// tracking grace period, on-link experiments only, default limits.
     public static QosOptions defaults() {
         return new QosOptions(null, 0, MarkingPolicy.QWAVE_DEFAULT, Duration.ofSeconds(60), false, QosLimits.DEFAULT,
-                null, null, CongestionThresholds.DEFAULT);
+                null, null, CongestionThresholds.DEFAULT, null);
     }
 
     public QosOptions withPrivileged(Boolean privileged) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping, daemonSocket, congestionThresholds);
+                kernelShaping, daemonSocket, congestionThresholds, probeSecret);
     }
 
     public QosOptions withSinkPort(int sinkPort) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping, daemonSocket, congestionThresholds);
+                kernelShaping, daemonSocket, congestionThresholds, probeSecret);
     }
 
     public QosOptions withMarkingPolicy(MarkingPolicy markingPolicy) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping, daemonSocket, congestionThresholds);
+                kernelShaping, daemonSocket, congestionThresholds, probeSecret);
     }
 
     public QosOptions withTrackingGracePeriod(Duration gracePeriod) {
         return new QosOptions(privileged, sinkPort, markingPolicy, gracePeriod, offLinkExperiments, limits,
-                kernelShaping, daemonSocket, congestionThresholds);
+                kernelShaping, daemonSocket, congestionThresholds, probeSecret);
     }
 
     public QosOptions withOffLinkExperiments(boolean allowed) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, allowed, limits,
-                kernelShaping, daemonSocket, congestionThresholds);
+                kernelShaping, daemonSocket, congestionThresholds, probeSecret);
     }
 
     public QosOptions withLimits(QosLimits limits) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments,
-                Objects.requireNonNull(limits), kernelShaping, daemonSocket, congestionThresholds);
+                Objects.requireNonNull(limits), kernelShaping, daemonSocket, congestionThresholds, probeSecret);
     }
 
     /// Allows (`true`), forbids (`false`) or leaves to the system property
     /// `quaver.kernelShaping` (`null`) shaping with kernel classes on a privileged handle.
     public QosOptions withKernelShaping(Boolean kernelShaping) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping, daemonSocket, congestionThresholds);
+                kernelShaping, daemonSocket, congestionThresholds, probeSecret);
     }
 
     /// Serves the handle by the `quaver daemon` listening on `socketPath` (host-wide flows,
@@ -102,13 +105,19 @@ public record QosOptions(Boolean privileged, int sinkPort, MarkingPolicy marking
     /// decides privilege, marks, sink port, off-link experiments and the grace period.
     public QosOptions withDaemon(Path socketPath) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping, socketPath, congestionThresholds);
+                kernelShaping, socketPath, congestionThresholds, probeSecret);
     }
 
     /// The congestion detector's thresholds for this handle's adaptive flows (default
     /// [CongestionThresholds#DEFAULT]).
     public QosOptions withCongestionThresholds(CongestionThresholds thresholds) {
         return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
-                kernelShaping, daemonSocket, thresholds);
+                kernelShaping, daemonSocket, thresholds, probeSecret);
+    }
+
+    /// Authenticates the handshakes of probing with `secret` (`null` = plain [MS-QLPB]).
+    public QosOptions withProbeSecret(SharedSecret secret) {
+        return new QosOptions(privileged, sinkPort, markingPolicy, trackingGracePeriod, offLinkExperiments, limits,
+                kernelShaping, daemonSocket, congestionThresholds, secret);
     }
 }

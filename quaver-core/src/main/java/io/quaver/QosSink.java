@@ -14,7 +14,9 @@ import java.util.Objects;
 /// The sink listens on TCP and UDP, on the same port (2177 by default). Control connections
 /// are served on virtual threads; probes are received and timestamped on one dedicated
 /// platform thread. Every thread is named `quaver-sink-*`. The sink is bounded
-/// ([SinkOptions#maxSessions()], [SinkOptions#idleTimeout()]), drops malformed or
+/// ([SinkOptions#maxSessions()], [SinkOptions#idleTimeout()], per-source session, connection
+/// and probe-rate limits), never sends a peer more bytes than it received from it, can
+/// require authenticated handshakes ([SinkOptions#secret()]), drops malformed or
 /// out-of-order input with a counter ([#stats()]) and never lets an exception escape its
 /// threads. [#close()] stops everything and releases every socket and thread.
 ///

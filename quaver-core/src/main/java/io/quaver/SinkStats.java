@@ -22,8 +22,20 @@ package io.quaver;
 /// @param bytesOut            bytes sent (TCP payload and UDP datagrams)
 /// @param discardedBytes      bytes received on discard (flood) sessions, Discard messages
 ///                            excluded
+/// @param rateLimitedConnections connections closed at once because their source address had
+///                            `maxSessionsPerSource` sessions open or exceeded
+///                            `sourceHandshakesPerSecond` (also counted in `sessionsRefused`)
+/// @param rateLimitedDatagrams datagrams dropped unread because their source address exceeded
+///                            `sourceRateBps` (not counted elsewhere)
+/// @param authFailures        handshakes dropped by a sink with a secret: unauthenticated,
+///                            wrongly authenticated, stale or replayed (their connection is
+///                            closed without an answer)
+/// @param repliesSuppressed   replies not sent because they would have made the sink send a
+///                            session more bytes than it received from it (never happens with
+///                            a well-formed [MS-QLPB] peer)
 public record SinkStats(long sessionsAccepted, int sessionsActive, long sessionsRefused, long sessionsTimedOut,
                         long probesReceived, long packetPairTrains, long routeCheckSummaries,
                         long probegapsReflected, long malformedMessages, long droppedMessages, long bytesIn,
-                        long bytesOut, long discardedBytes) {
+                        long bytesOut, long discardedBytes, long rateLimitedConnections, long rateLimitedDatagrams,
+                        long authFailures, long repliesSuppressed) {
 }

@@ -292,7 +292,7 @@ class TrackingTest {
         assertThat(f.rttUs()).isPresent();
     }
 
-    private static QosError errorOf(ThrowingCallable call) {
+    static QosError errorOf(ThrowingCallable call) {
         try {
             call.call();
             return null;

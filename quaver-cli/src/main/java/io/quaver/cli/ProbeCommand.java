@@ -2,6 +2,7 @@ package io.quaver.cli;
 
 import io.quaver.QosOptions;
 import io.quaver.QosSubsystem;
+import io.quaver.SharedSecret;
 import io.quaver.internal.Engine;
 import io.quaver.internal.probe.ClientProber;
 import io.quaver.internal.probe.PathEstimates;
@@ -12,6 +13,7 @@ import picocli.CommandLine.Parameters;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.OptionalLong;
@@ -39,12 +41,17 @@ final class ProbeCommand implements Callable<Integer> {
             + " then use a normal TTL).")
     boolean offLink;
 
+    @Option(names = "--secret-file", paramLabel = "F", description = "Authenticate the handshakes with the shared"
+            + " secret in file F (for a sink started with the same --secret-file).")
+    Path secretFile;
+
     @Override
     public Integer call() throws Exception {
         InetSocketAddress sink = parse(target);
         PrintStream progress = json ? System.err : System.out;
         QosOptions options = QosOptions.defaults().withSinkPort(sink.getPort()).withTrackingGracePeriod(Duration.ZERO)
-                .withOffLinkExperiments(offLink);
+                .withOffLinkExperiments(offLink)
+                .withProbeSecret(secretFile == null ? null : SharedSecret.fromFile(secretFile));
         long t0 = System.nanoTime();
         try (QosSubsystem qos = QosSubsystem.open(options)) {
             progress.println("probing " + sink.getAddress().getHostAddress() + " (sink port " + sink.getPort()

@@ -1,12 +1,14 @@
 package io.quaver.cli;
 
 import io.quaver.QosSink;
+import io.quaver.SharedSecret;
 import io.quaver.SinkOptions;
 import io.quaver.SinkStats;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /// `./quaver sink`: runs an [MS-QLPB] sink until stopped (Ctrl-C).
@@ -23,15 +25,21 @@ final class SinkCommand implements Callable<Integer> {
             + " port).", defaultValue = "2177")
     int port;
 
+    @Option(names = "--secret-file", paramLabel = "F", description = "Serve only handshakes authenticated with the"
+            + " shared secret in file F (HMAC-SHA256; the probing side needs the same file). Default: none, plain"
+            + " [MS-QLPB] as Windows qWAVE speaks it.")
+    Path secretFile;
+
     @Override
     public Integer call() throws Exception {
         SinkOptions options = SinkOptions.defaults().withPort(port)
-                .withBindAddress(bind == null ? null : InetAddress.getByName(bind));
+                .withBindAddress(bind == null ? null : InetAddress.getByName(bind))
+                .withSecret(secretFile == null ? null : SharedSecret.fromFile(secretFile));
         QosSink sink = QosSink.start(options);
         Thread hook = new Thread(sink::close, "quaver-sink-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         System.out.println("quaver sink: listening on " + sink.localAddress() + " (TCP and UDP port " + sink.port()
-                + "); Ctrl-C to stop");
+                + ")" + (secretFile == null ? "" : ", authenticated handshakes only") + "; Ctrl-C to stop");
         System.out.flush();
         sink.awaitClose();
         SinkStats stats = sink.stats();

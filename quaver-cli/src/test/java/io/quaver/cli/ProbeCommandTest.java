@@ -3,6 +3,7 @@ package io.quaver.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.quaver.QosSink;
+import io.quaver.SharedSecret;
 import io.quaver.SinkOptions;
 
 import java.io.ByteArrayOutputStream;
@@ -10,10 +11,13 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /// `quaver probe` against an in-process sink.
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
@@ -47,6 +51,23 @@ class ProbeCommandTest {
     void noSinkFailsWithTheWin32Reason() {
         int rc = Main.run("probe", "127.0.0.1:1", "--duration", "200ms");
         assertThat(rc).isEqualTo(Main.EXIT_FAILED);
+    }
+
+    @Test
+    void secretFilesAuthenticateTheProbeAndAWrongOneFails(@TempDir Path dir) throws Exception {
+        Path secret = Files.writeString(dir.resolve("secret"), "0123456789abcdef0123456789abcdef\n");
+        Path wrong = Files.writeString(dir.resolve("wrong"), "fedcba9876543210fedcba9876543210\n");
+        try (QosSink sink = QosSink.start(SinkOptions.defaults().withBindAddress(InetAddress.getLoopbackAddress())
+                .withPort(0).withSecret(SharedSecret.fromFile(secret)))) {
+            String target = "127.0.0.1:" + sink.port();
+            assertThat(Main.run("probe", target, "--duration", "300ms", "--secret-file", secret.toString())).isZero();
+            assertThat(Main.run("probe", target, "--duration", "300ms", "--secret-file", wrong.toString()))
+                    .isEqualTo(Main.EXIT_FAILED);
+            assertThat(Main.run("probe", target, "--duration", "300ms")).isEqualTo(Main.EXIT_FAILED);
+            assertThat(sink.stats().authFailures()).isGreaterThanOrEqualTo(2);
+            assertThat(Main.run("probe", target, "--secret-file", dir.resolve("missing").toString()))
+                    .isEqualTo(Main.EXIT_FAILED);
+        }
     }
 
     @Test

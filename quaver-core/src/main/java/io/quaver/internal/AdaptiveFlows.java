@@ -1,6 +1,8 @@
 package io.quaver.internal;
 
 import io.quaver.QosError;
+import io.quaver.QosException;
+import io.quaver.QosLimits;
 import io.quaver.internal.adaptive.Completion;
 import io.quaver.internal.adaptive.CongestionDetector;
 import io.quaver.internal.adaptive.CongestionState;
@@ -509,6 +511,24 @@ public final class AdaptiveFlows {
                 LOG.log(System.Logger.Level.WARNING, "adaptive tick failed", e);
             }
         }, TICK_NS, TICK_NS, TimeUnit.NANOSECONDS);
+    }
+
+    /// The path behind `key` failed: the pending requests of its flows complete with
+    /// `error` (docs/errors.md).
+    void pathFault(Tracking.Key key, QosError error, String detail) {
+        List<Completion> out = new ArrayList<>();
+        lock.lock();
+        try {
+            QosException e = new QosException(error, detail);
+            for (Path p : paths.getOrDefault(key, Map.of()).values()) {
+                for (int id : p.flows) {
+                    out.addAll(registry.failFlow(id, e));
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        performAsync(out);
     }
 
     private static void performAsync(List<Completion> out) {

@@ -291,8 +291,17 @@ final class FlowSender implements SendPath {
             }
             return total;
         } catch (IOException e) {
-            throw new QosException(QosError.IO_DEVICE, "send failed: " + e.getMessage(), e);
+            throw sendFailed(e);
         }
+    }
+
+    /// 1117 for a failed send; a socket the application closed says so (docs/errors.md).
+    static QosException sendFailed(IOException e) {
+        if (e instanceof java.nio.channels.ClosedChannelException) {
+            return new QosException(QosError.IO_DEVICE, "send failed: the flow's socket is closed (remove it from the"
+                    + " flow, or close the flow)", e);
+        }
+        return new QosException(QosError.IO_DEVICE, "send failed: " + e.getMessage(), e);
     }
 
     private int transmit(Registration r, ByteBuffer payload, Marks marks) {
@@ -306,7 +315,7 @@ final class FlowSender implements SendPath {
         try {
             return ch.isConnected() ? ch.write(payload) : ch.send(payload, r.destination());
         } catch (IOException e) {
-            throw new QosException(QosError.IO_DEVICE, "send failed: " + e.getMessage(), e);
+            throw sendFailed(e);
         }
     }
 

@@ -73,18 +73,23 @@ public final class Tracking {
         final Key key;
         final boolean onLink;
         final boolean offLinkAllowed;
+        /// The probe secret of the handle that created the entry (`null` = plain [MS-QLPB]).
+        final io.quaver.SharedSecret secret;
         ClientProber prober;
         /// Why the prober could not be started (its socket could not be opened), if so.
         String ioFailure;
+        /// The local network fault behind `ioFailure` (57, 59), if it was one.
+        QosError ioFault;
         boolean tracked;
         final Set<EmbeddedSession> trackers = new LinkedHashSet<>();
         final Set<Integer> flows = new HashSet<>();
         long graceGeneration;
 
-        Entry(Key key, boolean onLink, boolean offLinkAllowed) {
+        Entry(Key key, boolean onLink, boolean offLinkAllowed, io.quaver.SharedSecret secret) {
             this.key = key;
             this.onLink = onLink;
             this.offLinkAllowed = offLinkAllowed;
+            this.secret = secret;
         }
 
         boolean unused() {
@@ -200,7 +205,7 @@ public final class Tracking {
                     throw Errors.notSupported("client " + id.getHostAddress() + " is not on-link: estimation"
                             + " towards off-link clients is not supported (QosOptions.withOffLinkExperiments allows it)");
                 }
-                e = new Entry(key, onLink, offLinkAllowed);
+                e = new Entry(key, onLink, offLinkAllowed, session.options().probeSecret());
                 entries.put(key, e);
             } else if (!e.onLink && !offLinkAllowed) {
                 throw Errors.notSupported("client " + id.getHostAddress() + " is not on-link");
@@ -212,7 +217,9 @@ public final class Tracking {
                 if (e.unused()) {
                     entries.remove(key);
                 }
-                throw Errors.of(QosError.IO_DEVICE, "cannot open a probe socket towards " + id.getHostAddress()
+                QosError fault = e.ioFault;
+                throw fault != null ? Errors.of(fault, faultMessage(fault, id))
+                        : Errors.of(QosError.IO_DEVICE, "cannot open a probe socket towards " + id.getHostAddress()
                         + ": " + why);
             }
         } finally {
@@ -224,6 +231,9 @@ public final class Tracking {
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
             status = ClientProber.Status.UNREACHABLE;
+        }
+        if (prober.currentFault() != null) {
+            status = ClientProber.Status.UNREACHABLE; // a local fault since the last handshake
         }
         List<ClientProber> toClose = new ArrayList<>();
         lock.lock();
@@ -247,6 +257,10 @@ public final class Tracking {
         }
         if (session.isClosed()) {
             throw Engine.closed();
+        }
+        QosError fault = prober.fault();
+        if (fault != null) {
+            throw Errors.of(fault, faultMessage(fault, id));
         }
         throw Errors.of(QosError.HOST_UNREACHABLE, "no sink answered at " + id.getHostAddress() + " port "
                 + key.sinkPort() + " (is `quaver sink` running there, and the port open?)");
@@ -365,7 +379,7 @@ public final class Tracking {
                     if (!onLink && !allowed) {
                         return false; // experiments forbidden: fundamentals report 1260
                     }
-                    e = new Entry(key, onLink, allowed);
+                    e = new Entry(key, onLink, allowed, owner.options().probeSecret());
                     entries.put(key, e);
                 }
                 e.flows.add(flowId);
@@ -419,19 +433,21 @@ public final class Tracking {
         }
         InetSocketAddress sink = new InetSocketAddress(e.key.client(), e.key.sinkPort());
         ProberConfig config = proberConfigs.apply(ProberConfig.of(sink, e.onLink, engine.platform()).withSockets(sockets)
-                .withCounters(engine.metricsCounters().probes));
+                .withCounters(engine.metricsCounters().probes).withSecret(e.secret));
         try {
             PathStack stack = stacks.get();
             ClientProber p = ClientProber.start(config, engine.adaptive().monitored(e.key, stack.model()),
                     stack.scheduler(), e.key.client().getHostAddress());
             Key key = e.key;
             p.onRouteCheck(supported -> engine.setPathVerified(key.client(), key.sinkPort(), supported));
+            p.onFault(error -> engine.adaptive().pathFault(key, error, faultMessage(error, key.client())));
             e.prober = p;
             e.ioFailure = null;
         } catch (IOException ex) {
             LOG.log(System.Logger.Level.WARNING, "cannot open a probe socket towards " + e.key + ": " + ex);
             e.prober = null;
             e.ioFailure = ex.toString();
+            e.ioFault = localFault(ex, e);
         }
     }
 
@@ -484,7 +500,7 @@ public final class Tracking {
             if (tcp) {
                 return tcpFundamentals(target.channel());
             }
-            throw unreachable(target.destination());
+            throw unreachable(target.destination(), prober);
         }
         PathEstimates e;
         if (fresh) {
@@ -495,11 +511,14 @@ public final class Tracking {
                 throw Errors.of(QosError.OPERATION_ABORTED, "interrupted while measuring");
             }
             if (e == null) {
+                if (prober.fault() != null && !tcp) {
+                    throw unreachable(target.destination(), prober);
+                }
                 if (prober.status() == ClientProber.Status.UNREACHABLE) {
                     if (tcp) {
                         return tcpFundamentals(target.channel());
                     }
-                    throw unreachable(target.destination());
+                    throw unreachable(target.destination(), prober);
                 }
                 throw Errors.of(QosError.RETRY, "no fresh measurement could be obtained within "
                         + FRESH_TIMEOUT.toMillis() + " ms");
@@ -514,8 +533,35 @@ public final class Tracking {
         return new FlowFundamentals(e.bottleneckBps(), e.availableBps(), e.rttUs(), FlowFundamentals.Source.PROBING);
     }
 
-    private static QosException unreachable(InetSocketAddress destination) {
+    private static QosException unreachable(InetSocketAddress destination, ClientProber prober) {
+        QosError fault = prober == null ? null : prober.fault();
+        if (fault != null) {
+            return Errors.of(fault, faultMessage(fault, destination.getAddress()));
+        }
         return Errors.of(QosError.HOST_UNREACHABLE, "no sink answers at " + destination.getAddress().getHostAddress());
+    }
+
+    /// The message of a path fault (docs/errors.md).
+    static String faultMessage(QosError fault, InetAddress client) {
+        return switch (fault) {
+            case ADAP_HDW_ERR -> "the network interface towards " + client.getHostAddress() + " is down";
+            case UNEXP_NET_ERR -> "no local address on the network of " + client.getHostAddress()
+                    + " any more (address removed?)";
+            case HOST_UNREACHABLE -> "the sink at " + client.getHostAddress() + " stopped answering";
+            default -> fault + " towards " + client.getHostAddress();
+        };
+    }
+
+    /// The local network fault behind a socket error, or `null`.
+    private QosError localFault(IOException ex, Entry e) {
+        if (!io.quaver.internal.probe.LocalLink.isLocalNetworkError(ex)) {
+            return null;
+        }
+        try {
+            return sockets.localLink(e.key.client(), e.onLink).error();
+        } catch (IOException | RuntimeException x) {
+            return QosError.UNEXP_NET_ERR;
+        }
     }
 
     /// Fundamentals from the kernel's `TCP_INFO` (beyond qWAVE): bottleneck = the delivery

@@ -272,11 +272,19 @@ public final class NotificationRegistry {
     /// The flow is gone (removed, its last socket left, or its handle closed): aborts its
     /// pending requests with 995.
     public List<Completion> removeFlow(int flowId) {
-        Entry[] slots = byFlow.remove(flowId);
+        List<Completion> out = failFlow(flowId, aborted("flow " + Integer.toUnsignedString(flowId) + " was removed"));
         Owner owner = flowOwners.remove(flowId);
         if (owner != null && --owner.flows == 0) {
             owners.remove(owner.key);
         }
+        return out;
+    }
+
+    /// The flow's path failed (sink gone → 1232, egress interface down → 57, address removed
+    /// → 59): its pending requests complete with `error`; the flow stays assigned to its
+    /// handle and may register again.
+    public List<Completion> failFlow(int flowId, QosException error) {
+        Entry[] slots = byFlow.remove(flowId);
         if (slots == null) {
             return List.of();
         }
@@ -285,7 +293,7 @@ public final class NotificationRegistry {
             if (e != null) {
                 released(e, byFuture.remove(e.future));
                 counts[3].increment();
-                out.add(Completion.failure(e.future, aborted("flow " + Integer.toUnsignedString(flowId) + " was removed")));
+                out.add(Completion.failure(e.future, error));
             }
         }
         return out;

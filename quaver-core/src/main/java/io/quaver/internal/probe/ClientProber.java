@@ -1,5 +1,6 @@
 package io.quaver.internal.probe;
 
+import io.quaver.QosError;
 import io.quaver.internal.probe.ProbeScheduler.Action;
 import io.quaver.internal.probe.ProbeScheduler.Idle;
 import io.quaver.internal.probe.ProbeScheduler.SendProbegap;
@@ -94,6 +95,9 @@ public final class ClientProber implements Closeable {
     private static final byte[] EMPTY = new byte[0];
 
     private final ProberConfig config;
+    /// Signs the handshakes when the config has a secret; `null` = plain [MS-QLPB].
+    private final io.quaver.internal.qlpb.HandshakeAuth auth;
+    private final java.security.SecureRandom secureRandom = new java.security.SecureRandom();
     private final PathModel model;
     private final ProbeScheduler scheduler;
     private final String name;
@@ -124,6 +128,10 @@ public final class ClientProber implements Closeable {
     private volatile boolean wake;
     private volatile boolean closed;
     private volatile Consumer<Boolean> routeCheckListener = b -> { };
+    /// A local network fault seen on the last failed exchange (57 or 59), `null` if none.
+    private volatile QosError fault;
+    private volatile long lastFaultCheckNs = Long.MIN_VALUE;
+    private volatile Consumer<QosError> faultListener = e -> { };
     private volatile ProbeObserver observer = new ProbeObserver() { };
     private final Thread ctl;
     private final Thread tx;
@@ -136,6 +144,7 @@ public final class ClientProber implements Closeable {
     private ClientProber(ProberConfig config, PathModel model, ProbeScheduler scheduler, String name)
             throws IOException {
         this.config = config;
+        this.auth = config.secret() == null ? null : new io.quaver.internal.qlpb.HandshakeAuth(config.secret());
         this.model = model;
         this.name = name;
         boolean v4 = config.probeTarget().getAddress() instanceof Inet4Address;
@@ -286,6 +295,9 @@ public final class ClientProber implements Closeable {
     public PathEstimates fresh(Duration timeout) throws InterruptedException {
         long t0 = System.nanoTime();
         long deadline = t0 + timeout.toNanos();
+        if (currentFault() != null) {
+            return null;
+        }
         lock.lock();
         try {
             scheduler.requestFresh(t0);
@@ -298,7 +310,7 @@ public final class ClientProber implements Closeable {
                         return e;
                     }
                     long left = deadline - System.nanoTime();
-                    if (left <= 0 || status == Status.CLOSED
+                    if (left <= 0 || status == Status.CLOSED || fault != null
                             || (status == Status.UNREACHABLE && handshakeAfter(t0))) {
                         return null;
                     }
@@ -326,6 +338,72 @@ public final class ClientProber implements Closeable {
     /// Called (on the control thread) with each route-check result.
     public void onRouteCheck(Consumer<Boolean> listener) {
         routeCheckListener = listener == null ? b -> { } : listener;
+    }
+
+    /// Called (on a prober thread, no lock held) when the path fails: the sink stopped
+    /// answering (1232), or the local link towards it went down (57) or lost its address (59).
+    public void onFault(Consumer<QosError> listener) {
+        faultListener = listener == null ? e -> { } : listener;
+    }
+
+    /// The local network fault seen on the last failed exchange with the sink:
+    /// [QosError#ADAP_HDW_ERR] (the egress interface is down) or [QosError#UNEXP_NET_ERR] (no
+    /// local address on the sink's subnet any more); `null` when there is none, or the failure
+    /// is the sink's (see [#status()]). Cleared by the next successful exchange.
+    public QosError fault() {
+        return fault;
+    }
+
+    /// [#fault()], looked at again now if one is set (the link may be back).
+    public QosError currentFault() {
+        if (fault != null) {
+            lastFaultCheckNs = System.nanoTime();
+            fault = classifyLink();
+        }
+        return fault;
+    }
+
+    /// Looks at the local link after a failed send or connect; sets or clears [#fault()].
+    private void networkFailure(IOException e) {
+        if (closed || !LocalLink.isLocalNetworkError(e)) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (fault != null && now - lastFaultCheckNs < 200_000_000L) {
+            return; // already known; looked at recently
+        }
+        lastFaultCheckNs = now;
+        setFault(classifyLink());
+    }
+
+    private QosError classifyLink() {
+        try {
+            return config.sockets().localLink(config.sink().getAddress(), config.ttlOne()).error();
+        } catch (IOException | RuntimeException x) {
+            return QosError.UNEXP_NET_ERR;
+        }
+    }
+
+    private void setFault(QosError f) {
+        QosError before = fault;
+        fault = f;
+        if (f != null && before == null) {
+            lock.lock();
+            try {
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            reportFault(f);
+        }
+    }
+
+    private void reportFault(QosError f) {
+        try {
+            faultListener.accept(f);
+        } catch (RuntimeException x) {
+            LOG.log(System.Logger.Level.WARNING, "fault listener failed", x);
+        }
     }
 
     /// Sets the observer of samples and estimates (`null` = none).
@@ -506,6 +584,7 @@ public final class ClientProber implements Closeable {
         } catch (IOException e) {
             // ICMP unreachable surfaces as PortUnreachableException: the sink went away
             LOG.log(System.Logger.Level.TRACE, () -> "probegap send failed: " + e);
+            networkFailure(e);
         }
     }
 
@@ -544,6 +623,7 @@ public final class ClientProber implements Closeable {
             job.sent.complete(now);
         } catch (IOException e) {
             job.sent.complete(-1L);
+            networkFailure(e);
         }
     }
 
@@ -705,7 +785,8 @@ public final class ClientProber implements Closeable {
                 ch.socket().setTcpNoDelay(true);
                 ch.socket().setSoTimeout((int) TimeUnit.NANOSECONDS.toMillis(HANDSHAKE_TIMEOUT_NS));
                 OutputStream out = ch.socket().getOutputStream();
-                out.write(bytes(hello));
+                out.write(bytes(auth == null ? hello
+                        : auth.sign(hello.messageId(), System.currentTimeMillis(), secureRandom)));
                 out.flush();
                 QlpbStreamDecoder decoder = new QlpbStreamDecoder();
                 QlpbMessage reply = read(ch, decoder, System.nanoTime() + HANDSHAKE_TIMEOUT_NS);
@@ -716,6 +797,7 @@ public final class ClientProber implements Closeable {
                 }
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.DEBUG, () -> "prober " + name + ": handshake failed: " + e);
+                networkFailure(e);
             }
             untrackAndClose(ch);
         }
@@ -724,16 +806,25 @@ public final class ClientProber implements Closeable {
     }
 
     private void handshakeOutcome(boolean ok) {
+        boolean lost;
         lock.lock();
         try {
             if (closed) {
                 return;
             }
             lastHandshakeOutcomeNs = System.nanoTime();
+            lost = !ok && status == Status.REACHABLE;
             status = ok ? Status.REACHABLE : Status.UNREACHABLE;
+            if (ok) {
+                fault = null;
+            }
             changed.signalAll();
         } finally {
             lock.unlock();
+        }
+        if (lost) {
+            QosError f = fault;
+            reportFault(f != null ? f : QosError.HOST_UNREACHABLE);
         }
         wakeSender();
     }
@@ -905,6 +996,7 @@ public final class ClientProber implements Closeable {
                 continue;
             }
             probeBytesReceived.addAndGet(view.lengthBytes() + ipOverheadBytes);
+            fault = null;
             long seq = view.sequence();
             int slot = (int) (seq % RING);
             if (ringSeq.get(slot) != seq) {

@@ -3,6 +3,7 @@ package io.quaver.internal.probe;
 import io.quaver.internal.platform.NetNamespace;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ProtocolFamily;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SocketChannel;
@@ -17,6 +18,12 @@ public interface ProbeSockets {
 
     /// An unbound UDP channel for probes.
     DatagramChannel openDatagram(ProtocolFamily family) throws IOException;
+
+    /// The local link towards `destination` in the namespace these sockets live in (see
+    /// [LocalLink#towards(InetAddress, boolean)]).
+    default LocalLink localLink(InetAddress destination, boolean onLink) throws IOException {
+        return LocalLink.towards(destination, onLink);
+    }
 
     /// Sockets of this JVM's network namespace.
     static ProbeSockets system() {

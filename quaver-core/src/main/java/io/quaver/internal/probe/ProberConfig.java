@@ -1,5 +1,6 @@
 package io.quaver.internal.probe;
 
+import io.quaver.SharedSecret;
 import io.quaver.internal.platform.Platform;
 
 import java.net.InetSocketAddress;
@@ -16,9 +17,10 @@ import java.util.Objects;
 /// @param sockets     the socket factory
 /// @param platform    for TTL and `SO_PRIORITY`
 /// @param counters    where the datagrams sent are counted (the engine's metrics)
+/// @param secret      authenticate the handshakes with this secret; `null` = plain [MS-QLPB]
 public record ProberConfig(InetSocketAddress sink, InetSocketAddress probeTarget, boolean ttlOne,
                            boolean routeCheck, ProbeSockets sockets, Platform platform,
-                           ProbeCounters counters) {
+                           ProbeCounters counters, SharedSecret secret) {
     public ProberConfig {
         Objects.requireNonNull(sink, "sink");
         Objects.requireNonNull(probeTarget, "probeTarget");
@@ -29,22 +31,26 @@ public record ProberConfig(InetSocketAddress sink, InetSocketAddress probeTarget
 
     /// Probes and control to the same sink endpoint, system sockets.
     public static ProberConfig of(InetSocketAddress sink, boolean ttlOne, Platform platform) {
-        return new ProberConfig(sink, sink, ttlOne, ttlOne, ProbeSockets.system(), platform, new ProbeCounters());
+        return new ProberConfig(sink, sink, ttlOne, ttlOne, ProbeSockets.system(), platform, new ProbeCounters(), null);
     }
 
     public ProberConfig withProbeTarget(InetSocketAddress target) {
-        return new ProberConfig(sink, target, ttlOne, routeCheck, sockets, platform, counters);
+        return new ProberConfig(sink, target, ttlOne, routeCheck, sockets, platform, counters, secret);
     }
 
     public ProberConfig withSockets(ProbeSockets factory) {
-        return new ProberConfig(sink, probeTarget, ttlOne, routeCheck, factory, platform, counters);
+        return new ProberConfig(sink, probeTarget, ttlOne, routeCheck, factory, platform, counters, secret);
     }
 
     public ProberConfig withRouteCheck(boolean enabled) {
-        return new ProberConfig(sink, probeTarget, ttlOne, enabled, sockets, platform, counters);
+        return new ProberConfig(sink, probeTarget, ttlOne, enabled, sockets, platform, counters, secret);
     }
 
     public ProberConfig withCounters(ProbeCounters counters) {
-        return new ProberConfig(sink, probeTarget, ttlOne, routeCheck, sockets, platform, counters);
+        return new ProberConfig(sink, probeTarget, ttlOne, routeCheck, sockets, platform, counters, secret);
+    }
+
+    public ProberConfig withSecret(SharedSecret sharedSecret) {
+        return new ProberConfig(sink, probeTarget, ttlOne, routeCheck, sockets, platform, counters, sharedSecret);
     }
 }

@@ -2,6 +2,7 @@ package io.quaver.internal.qlpb;
 
 import io.quaver.internal.qlpb.DecodeResult.Decoded;
 import io.quaver.internal.qlpb.DecodeResult.Rejected;
+import io.quaver.internal.qlpb.QlpbMessage.AuthenticatedHandshake;
 import io.quaver.internal.qlpb.QlpbMessage.Discard;
 import io.quaver.internal.qlpb.QlpbMessage.HandshakeSuccess;
 import io.quaver.internal.qlpb.QlpbMessage.PacketPairHandshake;
@@ -32,6 +33,8 @@ import java.nio.ByteOrder;
 /// 0x0A        4 Sequence_Number u32  8 Interface_Speed u32 (bit/s)  12 Reserved_1  13 Reserved_2
 ///             14 Num_Timestamp_Deltas u16  16 Num_Timestamp_Deltas × u64 deltas (TCP)
 /// 0x00, 0x01, 0x02, 0x14, 0x1E on TCP: header only
+/// 0x01/0x02 with flag 0x40 (beyond [MS-QLPB], authenticated handshake, TCP):
+///             4 Timestamp_ms u64  12 Nonce (16)  28 HMAC-SHA256 (32)
 /// ```
 ///
 /// ## Flag bits
@@ -75,6 +78,9 @@ public final class QlpbCodec {
     public static final int FLAG_FIRST = 0x80;
     /// The `O` (oversized) bit of a route-check probe's `Flags`.
     public static final int FLAG_OVERSIZED = 0x80;
+    /// Beyond [MS-QLPB]: the flag of an authenticated handshake ([AuthenticatedHandshake]), a
+    /// bit the protocol reserves in a handshake's `Flags`.
+    public static final int FLAG_AUTHENTICATED = 0x40;
     /// The `Obs` field of a route-check summary's `Flags`.
     public static final int OBSERVATION_MASK = 0x03;
 
@@ -86,6 +92,12 @@ public final class QlpbCodec {
     public static final int PROBEGAP_HEADER_BYTES = 32;
     /// Size of a Packet Pair Summary without its deltas.
     public static final int SUMMARY_FIXED_BYTES = 16;
+    /// Nonce bytes of an authenticated handshake.
+    public static final int AUTH_NONCE_BYTES = 16;
+    /// MAC bytes (HMAC-SHA256) of an authenticated handshake.
+    public static final int AUTH_MAC_BYTES = 32;
+    /// Size of an authenticated handshake: header, timestamp (8), nonce, MAC.
+    public static final int AUTH_HANDSHAKE_BYTES = HEADER_BYTES + 8 + AUTH_NONCE_BYTES + AUTH_MAC_BYTES;
     /// Size of one timestamp delta.
     public static final int DELTA_BYTES = 8;
     /// Most deltas a summary can carry: a train has at most 65,535 probes.
@@ -108,6 +120,7 @@ public final class QlpbCodec {
             case ProbegapProbe p -> PROBEGAP_HEADER_BYTES + p.payloadLengthBytes();
             case ProbegapReflected p -> PROBEGAP_HEADER_BYTES + p.payloadLengthBytes();
             case PacketPairSummary s -> SUMMARY_FIXED_BYTES + s.deltaCount() * DELTA_BYTES;
+            case AuthenticatedHandshake _ -> AUTH_HANDSHAKE_BYTES;
         };
     }
 
@@ -138,6 +151,10 @@ public final class QlpbCodec {
             case ProbegapReflected p -> probegap(out, ID_PROBEGAP_REFLECTED, p.sequence(),
                     p.initiatorSendTimestamp100ns(), p.sinkRecvTimestamp100ns(), p.sinkSendTimestamp100ns(),
                     p.payload());
+            case AuthenticatedHandshake a -> {
+                header(out, a.handshakeId(), FLAG_AUTHENTICATED, VERSION_DEFAULT);
+                out.putLong(a.timestampMs()).put(a.nonce()).put(a.mac());
+            }
             case PacketPairSummary s -> {
                 header(out, ID_PACKET_PAIR_SUMMARY, 0, VERSION_DEFAULT);
                 out.putInt((int) s.sequence());
@@ -275,6 +292,14 @@ public final class QlpbCodec {
             return new Decoded(new PacketPairSummary(bytes.getInt(base + 4) & 0xFFFF_FFFFL,
                     bytes.getInt(base + 8) & 0xFFFF_FFFFL, deltas));
         }
+        if (isAuthenticatedHandshake(id, flags)) {
+            if (length != AUTH_HANDSHAKE_BYTES) {
+                return rejected(length < AUTH_HANDSHAKE_BYTES ? Rejection.TRUNCATED : Rejection.LENGTH_MISMATCH, bytes);
+            }
+            return new Decoded(new AuthenticatedHandshake(id, bytes.getLong(base + HEADER_BYTES),
+                    copy(bytes, base + HEADER_BYTES + 8, AUTH_NONCE_BYTES),
+                    copy(bytes, base + HEADER_BYTES + 8 + AUTH_NONCE_BYTES, AUTH_MAC_BYTES)));
+        }
         if (length != HEADER_BYTES) {
             return rejected(Rejection.LENGTH_MISMATCH, bytes);
         }
@@ -289,6 +314,11 @@ public final class QlpbCodec {
                         : new Decoded(new RouteCheckSummary(observation));
             }
         };
+    }
+
+    /// Whether a TCP header announces an [AuthenticatedHandshake] (and so its 60-byte frame).
+    static boolean isAuthenticatedHandshake(int id, int flags) {
+        return (id == ID_PACKET_PAIR || id == ID_ROUTE_CHECK) && (flags & FLAG_AUTHENTICATED) != 0;
     }
 
     static Rejection checkDeltaCount(int count, int maxDeltas) {

@@ -63,6 +63,71 @@ public sealed interface QlpbMessage {
         }
     }
 
+    /// 0x01 or 0x02 with the [QlpbCodec#FLAG_AUTHENTICATED] flag, TCP, initiator → sink —
+    /// beyond [MS-QLPB]: a packet-pair or route-check handshake followed by a timestamp, a
+    /// random nonce and an HMAC-SHA256 over the header, the timestamp and the nonce (see
+    /// [HandshakeAuth]). Sent only by an initiator configured with a shared secret.
+    ///
+    /// @param handshakeId [QlpbCodec#ID_PACKET_PAIR] or [QlpbCodec#ID_ROUTE_CHECK]
+    /// @param timestampMs the initiator's wall clock, ms since the epoch (unsigned 64-bit)
+    /// @param nonce       [QlpbCodec#AUTH_NONCE_BYTES] random bytes (copied)
+    /// @param mac         [QlpbCodec#AUTH_MAC_BYTES] bytes of HMAC-SHA256 (copied)
+    record AuthenticatedHandshake(int handshakeId, long timestampMs, byte[] nonce, byte[] mac)
+            implements QlpbMessage {
+        public AuthenticatedHandshake {
+            if (handshakeId != QlpbCodec.ID_PACKET_PAIR && handshakeId != QlpbCodec.ID_ROUTE_CHECK) {
+                throw new IllegalArgumentException("handshakeId must be 0x01 or 0x02, was " + handshakeId);
+            }
+            Objects.requireNonNull(nonce, "nonce");
+            Objects.requireNonNull(mac, "mac");
+            if (nonce.length != QlpbCodec.AUTH_NONCE_BYTES || mac.length != QlpbCodec.AUTH_MAC_BYTES) {
+                throw new IllegalArgumentException("nonce has " + QlpbCodec.AUTH_NONCE_BYTES + " bytes and mac "
+                        + QlpbCodec.AUTH_MAC_BYTES);
+            }
+            nonce = nonce.clone();
+            mac = mac.clone();
+        }
+
+        @Override
+        public int messageId() {
+            return handshakeId;
+        }
+
+        @Override
+        public Transport transport() {
+            return Transport.TCP;
+        }
+
+        /// A copy of the nonce.
+        @Override
+        public byte[] nonce() {
+            return nonce.clone();
+        }
+
+        /// A copy of the MAC.
+        @Override
+        public byte[] mac() {
+            return mac.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof AuthenticatedHandshake a && handshakeId == a.handshakeId
+                    && timestampMs == a.timestampMs && Arrays.equals(nonce, a.nonce) && Arrays.equals(mac, a.mac);
+        }
+
+        @Override
+        public int hashCode() {
+            return (Objects.hash(handshakeId, timestampMs) * 31 + Arrays.hashCode(nonce)) * 31 + Arrays.hashCode(mac);
+        }
+
+        @Override
+        public String toString() {
+            return "AuthenticatedHandshake[handshakeId=" + handshakeId + ", timestampMs="
+                    + Long.toUnsignedString(timestampMs) + ", nonce=" + hex(nonce) + ", mac=" + hex(mac) + "]";
+        }
+    }
+
     /// 0x1E, TCP, sink → initiator: the sink accepted the handshake.
     record HandshakeSuccess() implements QlpbMessage {
         @Override

@@ -10,7 +10,8 @@ import java.util.Arrays;
 /// soon as one is complete.
 ///
 /// Framing: every TCP message is the 4-byte header alone, except the Packet Pair Summary
-/// (0x0A), whose length is `16 + 8 × Num_Timestamp_Deltas` (the count sits at offset 14). A
+/// (0x0A), whose length is `16 + 8 × Num_Timestamp_Deltas` (the count sits at offset 14), and
+/// the authenticated handshake (beyond [MS-QLPB]: flag 0x40 on 0x01/0x02, 60 bytes). A
 /// header with an unknown id or a wrong version is rejected as soon as its 4 bytes are in,
 /// and an impossible delta count as soon as its 16 bytes are in — without waiting for, or
 /// buffering, a frame that will never be valid.
@@ -89,7 +90,12 @@ public final class QlpbStreamDecoder {
             return fail(bad, QlpbCodec.HEADER_BYTES);
         }
         int frame = QlpbCodec.HEADER_BYTES;
-        if (id == QlpbCodec.ID_PACKET_PAIR_SUMMARY) {
+        if (QlpbCodec.isAuthenticatedHandshake(id, buffer[start + 1] & 0xFF)) {
+            frame = QlpbCodec.AUTH_HANDSHAKE_BYTES;
+            if (available < frame) {
+                return null;
+            }
+        } else if (id == QlpbCodec.ID_PACKET_PAIR_SUMMARY) {
             if (available < QlpbCodec.SUMMARY_FIXED_BYTES) {
                 return null;
             }

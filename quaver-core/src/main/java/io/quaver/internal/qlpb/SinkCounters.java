@@ -19,11 +19,18 @@ final class SinkCounters {
     final AtomicLong bytesIn = new AtomicLong();
     final AtomicLong bytesOut = new AtomicLong();
     final AtomicLong discardedBytes = new AtomicLong();
+    final AtomicLong rateLimitedConnections = new AtomicLong();
+    final AtomicLong rateLimitedDatagrams = new AtomicLong();
+    final AtomicLong authFailures = new AtomicLong();
+    final AtomicLong repliesSuppressed = new AtomicLong();
+    /// Exceptions caught where none should occur (not in [SinkStats]; tests expect 0).
+    final AtomicLong unexpectedFailures = new AtomicLong();
 
     SinkStats snapshot(IntSupplier activeSessions) {
         return new SinkStats(sessionsAccepted.get(), activeSessions.getAsInt(), sessionsRefused.get(),
                 sessionsTimedOut.get(), probesReceived.get(), packetPairTrains.get(), routeCheckSummaries.get(),
                 probegapsReflected.get(), malformedMessages.get(), droppedMessages.get(), bytesIn.get(),
-                bytesOut.get(), discardedBytes.get());
+                bytesOut.get(), discardedBytes.get(), rateLimitedConnections.get(), rateLimitedDatagrams.get(),
+                authFailures.get(), repliesSuppressed.get());
     }
 }

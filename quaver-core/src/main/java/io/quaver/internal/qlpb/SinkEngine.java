@@ -59,6 +59,8 @@ public final class SinkEngine implements Closeable {
     private final ToLongFunction<InetAddress> interfaceSpeed;
     private final SinkCounters counters = new SinkCounters();
     private final SessionRegistry registry = new SessionRegistry();
+    private final SourceLimiter limiter;
+    private final HandshakeAuth auth;
     private final Set<SinkSession> sessions = ConcurrentHashMap.newKeySet();
     private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
     private final AtomicLong sessionIds = new AtomicLong();
@@ -73,6 +75,9 @@ public final class SinkEngine implements Closeable {
         this.udp = udp;
         this.port = server.getLocalPort();
         this.interfaceSpeed = interfaceSpeed;
+        this.auth = options.secret() == null ? null : new HandshakeAuth(options.secret());
+        this.limiter = new SourceLimiter(options.sourceRateBps(), options.sourceBurstBytes(),
+                options.sourceHandshakesPerSecond(), options.maxSessionsPerSource(), System.nanoTime());
         spawn(Thread.ofPlatform().daemon(true), "quaver-sink-udp-" + port, this::runUdp);
         this.acceptThread = spawnVirtual("quaver-sink-accept-" + port, this::runAccept);
     }
@@ -210,6 +215,11 @@ public final class SinkEngine implements Closeable {
         return counters;
     }
 
+    /// Exceptions caught where none should happen (a bug); for tests, which expect 0.
+    long unexpectedFailures() {
+        return counters.unexpectedFailures.get();
+    }
+
     SessionRegistry registry() {
         return registry;
     }
@@ -222,8 +232,18 @@ public final class SinkEngine implements Closeable {
         }
     }
 
+    SinkOptions options() {
+        return options;
+    }
+
+    /// The handshake authenticator, `null` when the sink has no secret.
+    HandshakeAuth auth() {
+        return auth;
+    }
+
     void sessionEnded(SinkSession session) {
         sessions.remove(session);
+        limiter.release(session.source());
     }
 
     Thread spawnVirtual(String name, Runnable body) {
@@ -235,6 +255,7 @@ public final class SinkEngine implements Closeable {
             try {
                 body.run();
             } catch (Throwable e) {
+                counters.unexpectedFailures.incrementAndGet();
                 LOG.log(System.Logger.Level.ERROR, "sink thread " + name + " failed", e);
             } finally {
                 threads.remove(Thread.currentThread());
@@ -265,12 +286,21 @@ public final class SinkEngine implements Closeable {
                 closeQuietly(socket);
                 return;
             }
-            if (sessions.size() >= options.maxSessions()) {
+            SourceLimiter.Source source = limiter.admitConnection(socket.getInetAddress(), System.nanoTime());
+            if (source == null) {
+                counters.rateLimitedConnections.incrementAndGet();
                 counters.sessionsRefused.incrementAndGet();
                 closeQuietly(socket);
                 continue;
             }
-            SinkSession session = new SinkSession(this, sessionIds.incrementAndGet(), socket, idleTimeoutNanos);
+            if (sessions.size() >= options.maxSessions()) {
+                limiter.release(source);
+                counters.sessionsRefused.incrementAndGet();
+                closeQuietly(socket);
+                continue;
+            }
+            SinkSession session = new SinkSession(this, sessionIds.incrementAndGet(), socket, idleTimeoutNanos,
+                    source);
             sessions.add(session);
             counters.sessionsAccepted.incrementAndGet();
             session.start();
@@ -317,6 +347,7 @@ public final class SinkEngine implements Closeable {
                 }
                 LOG.log(System.Logger.Level.DEBUG, () -> "sink send failed: " + e);
             } catch (RuntimeException e) {
+                counters.unexpectedFailures.incrementAndGet();
                 LOG.log(System.Logger.Level.WARNING, "sink failed on a datagram from " + sender, e);
             }
         }
@@ -330,6 +361,10 @@ public final class SinkEngine implements Closeable {
     private void onDatagram(ByteBuffer datagram, InetSocketAddress sender, long nowNanos, ProbeView view)
             throws IOException {
         counters.bytesIn.addAndGet(datagram.remaining());
+        if (!limiter.admitDatagram(sender.getAddress(), datagram.remaining(), nowNanos)) {
+            counters.rateLimitedDatagrams.incrementAndGet();
+            return;
+        }
         if (!view.decode(datagram)) {
             counters.malformedMessages.incrementAndGet();
             return;
@@ -361,6 +396,10 @@ public final class SinkEngine implements Closeable {
         if (probe.trainSize() == 0) {
             return; // filler: on the wire only to shape the others (§2.2.2.3)
         }
+        if (probe.trainSize() > options.maxTrainProbes()) {
+            counters.droppedMessages.incrementAndGet(); // bounds the memory of a session
+            return;
+        }
         SinkSession session = registry.find(sender.getAddress(), probe.initiatorPort());
         if (session == null || session.type() != SinkSession.Type.PACKET_PAIR) {
             counters.droppedMessages.incrementAndGet();
@@ -368,8 +407,12 @@ public final class SinkEngine implements Closeable {
         }
         session.touch(nowNanos);
         PacketPairTrain train = session.packetPair();
-        switch (train.onProbe(probe.sequence(), probe.trainSize(), probe.first(), probe.lengthBytes(),
-                to100ns(nowNanos))) {
+        PacketPairTrain.Outcome outcome = train.onProbe(probe.sequence(), probe.trainSize(), probe.first(),
+                probe.lengthBytes(), to100ns(nowNanos));
+        if (outcome != PacketPairTrain.Outcome.IGNORED) {
+            session.received(probe.lengthBytes());
+        }
+        switch (outcome) {
             case IGNORED -> counters.droppedMessages.incrementAndGet();
             case COMPLETED -> {
                 counters.packetPairTrains.incrementAndGet(); // before the reply can reach anyone
@@ -389,6 +432,7 @@ public final class SinkEngine implements Closeable {
             return;
         }
         session.touch(nowNanos);
+        session.received(probe.lengthBytes());
         Observation observation = session.routeCheck().onProbe(probe.sequence(), probe.trainSize(),
                 probe.oversized());
         if (observation != null) {

@@ -2,6 +2,7 @@ package io.quaver.internal.qlpb;
 
 import io.quaver.internal.qlpb.DecodeResult.Decoded;
 import io.quaver.internal.qlpb.DecodeResult.Rejected;
+import io.quaver.internal.qlpb.QlpbMessage.AuthenticatedHandshake;
 import io.quaver.internal.qlpb.QlpbMessage.Discard;
 import io.quaver.internal.qlpb.QlpbMessage.PacketPairHandshake;
 import io.quaver.internal.qlpb.QlpbMessage.RouteCheckHandshake;
@@ -16,6 +17,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /// One control connection of the sink (a "Probe Session" of [MS-QLPB] §3.2.1) and its two
 /// virtual threads: the *reader* decodes what the initiator sends (handshake or Discard,
@@ -26,6 +28,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /// The probe state ([#packetPair()], [#routeCheck()]) belongs to the sink's UDP thread; it is
 /// created with the session and published to that thread through the [SessionRegistry] at
 /// the handshake.
+///
+/// ## No amplification
+/// A session never sends more bytes than it received: its TCP bytes plus the probes accepted
+/// for it ([#received(int)]) are its *reply budget*, and a reply that would exceed it is
+/// suppressed (counted). A well-formed [MS-QLPB] exchange never reaches the budget: a
+/// handshake (4 or 60 bytes) is answered by 4; a train of n ≥ 2 probes of ≥ 12 bytes by a
+/// 16 + 8·(n − 1)-byte summary; a route-check train by 4 bytes. Queued replies are also bounded
+/// in bytes (four summaries of the longest train accepted), which with the train buffer bounds
+/// a session's memory.
 final class SinkSession {
     /// What the connection turned out to be (§3.2.1 "Type").
     enum Type { UNKNOWN, PACKET_PAIR, ROUTE_CHECK, DISCARD }
@@ -34,7 +45,7 @@ final class SinkSession {
     private static final byte[] HANDSHAKE_SUCCESS = bytes(new QlpbMessage.HandshakeSuccess());
     /// Replies queued per session before further ones are dropped (an initiator that stops
     /// reading cannot make the sink hold more).
-    private static final int OUTBOUND_CAPACITY = 64;
+    private static final int OUTBOUND_CAPACITY = io.quaver.SinkOptions.MAX_QUEUED_REPLIES;
     private static final int READ_CHUNK_BYTES = 16 * 1024;
 
     private final SinkEngine engine;
@@ -51,9 +62,17 @@ final class SinkSession {
     private volatile long lastActivityNanos;
     private volatile long interfaceSpeedBps;
     private volatile Thread writer;
+    private final SourceLimiter.Source source;
+    private final AtomicLong bytesReceived = new AtomicLong();
+    private final AtomicLong bytesSent = new AtomicLong();
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final long maxQueuedBytes;
 
-    SinkSession(SinkEngine engine, long id, Socket socket, long idleTimeoutNanos) {
+    SinkSession(SinkEngine engine, long id, Socket socket, long idleTimeoutNanos, SourceLimiter.Source source) {
         this.engine = engine;
+        this.source = source;
+        this.maxQueuedBytes = 4L * (QlpbCodec.SUMMARY_FIXED_BYTES
+                + (long) QlpbCodec.DELTA_BYTES * (engine.options().maxTrainProbes() - 1));
         this.id = id;
         this.socket = socket;
         this.initiatorAddress = socket.getInetAddress();
@@ -92,6 +111,16 @@ final class SinkSession {
         return interfaceSpeedBps;
     }
 
+    /// The per-source entry this session counts against.
+    SourceLimiter.Source source() {
+        return source;
+    }
+
+    /// Adds `bytes` received for this session (a probe accepted for it) to its reply budget.
+    void received(int bytes) {
+        bytesReceived.addAndGet(bytes);
+    }
+
     /// Marks the session active now (a probe for it arrived).
     void touch(long nowNanos) {
         lastActivityNanos = nowNanos;
@@ -111,7 +140,27 @@ final class SinkSession {
     ///
     /// @return `false` if the queue was full or the session closed (the message is dropped)
     boolean send(QlpbMessage message) {
-        return !closed.get() && outbound.offer(bytes(message));
+        return !closed.get() && enqueue(bytes(message));
+    }
+
+    /// Queues a reply within the reply budget and the queue bounds.
+    private boolean enqueue(byte[] reply) {
+        while (true) {
+            long sent = bytesSent.get();
+            if (sent + reply.length > bytesReceived.get()) {
+                engine.counters().repliesSuppressed.incrementAndGet();
+                return false;
+            }
+            if (bytesSent.compareAndSet(sent, sent + reply.length)) {
+                break;
+            }
+        }
+        if (queuedBytes.addAndGet(reply.length) > maxQueuedBytes || !outbound.offer(reply)) {
+            queuedBytes.addAndGet(-reply.length);
+            bytesSent.addAndGet(-reply.length);
+            return false;
+        }
+        return true;
     }
 
     private static byte[] bytes(QlpbMessage message) {
@@ -170,6 +219,7 @@ final class SinkSession {
                 }
                 lastActivityNanos = System.nanoTime();
                 counters.bytesIn.addAndGet(n);
+                bytesReceived.addAndGet(n);
                 if (type == Type.DISCARD) {
                     counters.discardedBytes.addAndGet(n);
                     continue;
@@ -182,6 +232,7 @@ final class SinkSession {
         } catch (IOException e) {
             // the connection broke or the session was closed
         } catch (RuntimeException | Error e) {
+            counters.unexpectedFailures.incrementAndGet();
             LOG.log(System.Logger.Level.WARNING, "sink session " + id + " failed", e);
         } finally {
             boolean closedByIdleTimeout = timedOut && !closed.get();
@@ -214,8 +265,23 @@ final class SinkSession {
                     counters.discardedBytes.addAndGet(decoder.discardBuffered());
                     return true;
                 }
-                case PacketPairHandshake _ -> handshake(Type.PACKET_PAIR);
-                case RouteCheckHandshake _ -> handshake(Type.ROUTE_CHECK);
+                case PacketPairHandshake _ when engine.auth() == null -> handshake(Type.PACKET_PAIR);
+                case RouteCheckHandshake _ when engine.auth() == null -> handshake(Type.ROUTE_CHECK);
+                case PacketPairHandshake _, RouteCheckHandshake _ -> {
+                    counters.authFailures.incrementAndGet(); // a sink with a secret: no answer
+                    return false;
+                }
+                case AuthenticatedHandshake a -> {
+                    HandshakeAuth auth = engine.auth();
+                    HandshakeAuth.Verdict verdict = auth == null ? HandshakeAuth.Verdict.OK
+                            : auth.verify(a, System.currentTimeMillis());
+                    if (verdict != HandshakeAuth.Verdict.OK) {
+                        counters.authFailures.incrementAndGet();
+                        LOG.log(System.Logger.Level.DEBUG, () -> "sink session " + id + ": handshake " + verdict);
+                        return false;
+                    }
+                    handshake(a.handshakeId() == QlpbCodec.ID_PACKET_PAIR ? Type.PACKET_PAIR : Type.ROUTE_CHECK);
+                }
                 default -> {
                     counters.droppedMessages.incrementAndGet();
                     return false;
@@ -229,7 +295,7 @@ final class SinkSession {
         interfaceSpeedBps = engine.interfaceSpeedBps(socket.getLocalAddress());
         type = newType;
         engine.registry().add(this);
-        if (!outbound.offer(HANDSHAKE_SUCCESS)) {
+        if (!enqueue(HANDSHAKE_SUCCESS)) {
             engine.counters().droppedMessages.incrementAndGet();
         }
     }
@@ -239,6 +305,7 @@ final class SinkSession {
             OutputStream out = socket.getOutputStream();
             while (!closed.get()) {
                 byte[] message = outbound.take();
+                queuedBytes.addAndGet(-message.length);
                 out.write(message);
                 engine.counters().bytesOut.addAndGet(message.length);
             }
@@ -247,6 +314,7 @@ final class SinkSession {
         } catch (IOException e) {
             close();
         } catch (RuntimeException | Error e) {
+            engine.counters().unexpectedFailures.incrementAndGet();
             LOG.log(System.Logger.Level.WARNING, "sink session " + id + " writer failed", e);
             close();
         }

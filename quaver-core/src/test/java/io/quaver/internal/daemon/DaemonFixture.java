@@ -48,7 +48,7 @@ final class DaemonFixture implements AutoCloseable {
         }
         InetSocketAddress dead = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
         daemon.hostEngine().tracking().setProberConfigHook(c -> new ProberConfig(dead, dead, c.ttlOne(),
-                c.routeCheck(), c.sockets(), c.platform(), c.counters()));
+                c.routeCheck(), c.sockets(), c.platform(), c.counters(), c.secret()));
     }
 
     QosSubsystem handle() {

@@ -10,11 +10,7 @@ import io.quaver.testkit.NetnsTestBed;
 import io.quaver.testkit.NetnsTestBed.Node;
 import io.quaver.testkit.Shaper;
 
-import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ProtocolFamily;
-import java.nio.channels.DatagramChannel;
-import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -30,27 +26,7 @@ class NetnsPathTest {
 
     /// Sockets created inside a namespace of the bed.
     static ProbeSockets in(NetnsTestBed bed, Node node) {
-        return new ProbeSockets() {
-            @Override
-            public SocketChannel openControl(ProtocolFamily family) throws IOException {
-                return call(() -> SocketChannel.open(family));
-            }
-
-            @Override
-            public DatagramChannel openDatagram(ProtocolFamily family) throws IOException {
-                return call(() -> DatagramChannel.open(family));
-            }
-
-            private <T> T call(java.util.concurrent.Callable<T> task) throws IOException {
-                try {
-                    return bed.inNamespace(node, task);
-                } catch (IOException | RuntimeException e) {
-                    throw e;
-                } catch (Exception e) {
-                    throw new IOException(e);
-                }
-            }
-        };
+        return NetnsProbeSockets.in(bed, node);
     }
 
     @Test

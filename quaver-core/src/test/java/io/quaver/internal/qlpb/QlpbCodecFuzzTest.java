@@ -116,7 +116,7 @@ class QlpbCodecFuzzTest {
         }
     }
 
-    private static byte[] mutate(byte[] valid, RandomGenerator random) {
+    static byte[] mutate(byte[] valid, RandomGenerator random) {
         byte[] b = valid.clone();
         int kind = random.nextInt(8);
         switch (kind) {
@@ -163,7 +163,7 @@ class QlpbCodecFuzzTest {
     }
 
     static QlpbMessage randomMessage(RandomGenerator random) {
-        return switch (random.nextInt(10)) {
+        return switch (random.nextInt(11)) {
             case 0 -> new Discard();
             case 1 -> new PacketPairHandshake();
             case 2 -> new RouteCheckHandshake();
@@ -183,7 +183,10 @@ class QlpbCodecFuzzTest {
                 }
                 yield new PacketPairSummary(u32(random), u32(random), deltas);
             }
-            default -> new RouteCheckSummary(Observation.values()[random.nextInt(Observation.values().length)]);
+            case 9 -> new RouteCheckSummary(Observation.values()[random.nextInt(Observation.values().length)]);
+            default -> new QlpbMessage.AuthenticatedHandshake(random.nextBoolean() ? QlpbCodec.ID_PACKET_PAIR
+                    : QlpbCodec.ID_ROUTE_CHECK, random.nextLong(), bytes(random, QlpbCodec.AUTH_NONCE_BYTES),
+                    bytes(random, QlpbCodec.AUTH_MAC_BYTES));
         };
     }
 
@@ -194,6 +197,12 @@ class QlpbCodecFuzzTest {
 
     private static long u32(RandomGenerator random) {
         return random.nextLong(0, 1L << 32);
+    }
+
+    private static byte[] bytes(RandomGenerator random, int n) {
+        byte[] b = new byte[n];
+        random.nextBytes(b);
+        return b;
     }
 
     private static byte[] payload(RandomGenerator random) {
