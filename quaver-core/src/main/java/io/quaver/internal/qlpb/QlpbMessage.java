@@ -194,6 +194,48 @@ public sealed interface QlpbMessage {
         }
     }
 
+    /// What a probegap probe and its reflection share: the same fields, value semantics over
+    /// the payload's contents, and UDP.
+    sealed interface Probegap extends QlpbMessage permits ProbegapProbe, ProbegapReflected {
+        long sequence();
+
+        long initiatorSendTimestamp100ns();
+
+        long sinkRecvTimestamp100ns();
+
+        long sinkSendTimestamp100ns();
+
+        /// A copy of the payload.
+        byte[] payload();
+
+        /// The payload's length in bytes (no copy).
+        int payloadLengthBytes();
+
+        @Override
+        default Transport transport() {
+            return Transport.UDP;
+        }
+
+        /// Equal fields and payload bytes (`a` and `b` of the same record type).
+        private static boolean sameValue(Probegap a, Probegap b, byte[] aPayload, byte[] bPayload) {
+            return a.sequence() == b.sequence() && a.initiatorSendTimestamp100ns() == b.initiatorSendTimestamp100ns()
+                    && a.sinkRecvTimestamp100ns() == b.sinkRecvTimestamp100ns()
+                    && a.sinkSendTimestamp100ns() == b.sinkSendTimestamp100ns() && Arrays.equals(aPayload, bPayload);
+        }
+
+        private static int hash(Probegap m, byte[] payload) {
+            return Objects.hash(m.sequence(), m.initiatorSendTimestamp100ns(), m.sinkRecvTimestamp100ns(),
+                    m.sinkSendTimestamp100ns()) * 31 + Arrays.hashCode(payload);
+        }
+
+        private static String describe(Probegap m, byte[] payload) {
+            return m.getClass().getSimpleName() + "[sequence=" + m.sequence() + ", initiatorSendTimestamp100ns="
+                    + Long.toUnsignedString(m.initiatorSendTimestamp100ns()) + ", sinkRecvTimestamp100ns="
+                    + Long.toUnsignedString(m.sinkRecvTimestamp100ns()) + ", sinkSendTimestamp100ns="
+                    + Long.toUnsignedString(m.sinkSendTimestamp100ns()) + ", payload=" + hex(payload) + "]";
+        }
+    }
+
     /// 0x05, UDP, initiator → sink: a probegap probe. The initiator sends the sink timestamps
     /// as 0.
     ///
@@ -204,7 +246,7 @@ public sealed interface QlpbMessage {
     /// @param payload                  optional payload, echoed verbatim by the sink (copied;
     ///                                 never `null`)
     record ProbegapProbe(long sequence, long initiatorSendTimestamp100ns, long sinkRecvTimestamp100ns,
-                         long sinkSendTimestamp100ns, byte[] payload) implements QlpbMessage {
+                         long sinkSendTimestamp100ns, byte[] payload) implements Probegap {
         public ProbegapProbe {
             checkU32("sequence", sequence);
             payload = checkProbegapPayload(payload);
@@ -216,41 +258,28 @@ public sealed interface QlpbMessage {
         }
 
         @Override
-        public Transport transport() {
-            return Transport.UDP;
-        }
-
-        /// A copy of the payload.
-        @Override
         public byte[] payload() {
             return payload.clone();
         }
 
-        /// The payload's length in bytes (no copy).
+        @Override
         public int payloadLengthBytes() {
             return payload.length;
         }
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof ProbegapProbe p && sequence == p.sequence
-                    && initiatorSendTimestamp100ns == p.initiatorSendTimestamp100ns
-                    && sinkRecvTimestamp100ns == p.sinkRecvTimestamp100ns
-                    && sinkSendTimestamp100ns == p.sinkSendTimestamp100ns && Arrays.equals(payload, p.payload);
+            return o instanceof ProbegapProbe p && Probegap.sameValue(this, p, payload, p.payload);
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(sequence, initiatorSendTimestamp100ns, sinkRecvTimestamp100ns, sinkSendTimestamp100ns)
-                    * 31 + Arrays.hashCode(payload);
+            return Probegap.hash(this, payload);
         }
 
         @Override
         public String toString() {
-            return "ProbegapProbe[sequence=" + sequence + ", initiatorSendTimestamp100ns="
-                    + Long.toUnsignedString(initiatorSendTimestamp100ns) + ", sinkRecvTimestamp100ns="
-                    + Long.toUnsignedString(sinkRecvTimestamp100ns) + ", sinkSendTimestamp100ns="
-                    + Long.toUnsignedString(sinkSendTimestamp100ns) + ", payload=" + hex(payload) + "]";
+            return Probegap.describe(this, payload);
         }
     }
 
@@ -264,7 +293,7 @@ public sealed interface QlpbMessage {
     /// @param sinkSendTimestamp100ns      the sink's clock just before the reply was sent
     /// @param payload                     the probe's payload, unchanged (copied; never `null`)
     record ProbegapReflected(long sequence, long initiatorSendTimestamp100ns, long sinkRecvTimestamp100ns,
-                             long sinkSendTimestamp100ns, byte[] payload) implements QlpbMessage {
+                             long sinkSendTimestamp100ns, byte[] payload) implements Probegap {
         public ProbegapReflected {
             checkU32("sequence", sequence);
             payload = checkProbegapPayload(payload);
@@ -276,41 +305,28 @@ public sealed interface QlpbMessage {
         }
 
         @Override
-        public Transport transport() {
-            return Transport.UDP;
-        }
-
-        /// A copy of the payload.
-        @Override
         public byte[] payload() {
             return payload.clone();
         }
 
-        /// The payload's length in bytes (no copy).
+        @Override
         public int payloadLengthBytes() {
             return payload.length;
         }
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof ProbegapReflected p && sequence == p.sequence
-                    && initiatorSendTimestamp100ns == p.initiatorSendTimestamp100ns
-                    && sinkRecvTimestamp100ns == p.sinkRecvTimestamp100ns
-                    && sinkSendTimestamp100ns == p.sinkSendTimestamp100ns && Arrays.equals(payload, p.payload);
+            return o instanceof ProbegapReflected p && Probegap.sameValue(this, p, payload, p.payload);
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(sequence, initiatorSendTimestamp100ns, sinkRecvTimestamp100ns, sinkSendTimestamp100ns)
-                    * 31 + Arrays.hashCode(payload);
+            return Probegap.hash(this, payload);
         }
 
         @Override
         public String toString() {
-            return "ProbegapReflected[sequence=" + sequence + ", initiatorSendTimestamp100ns="
-                    + Long.toUnsignedString(initiatorSendTimestamp100ns) + ", sinkRecvTimestamp100ns="
-                    + Long.toUnsignedString(sinkRecvTimestamp100ns) + ", sinkSendTimestamp100ns="
-                    + Long.toUnsignedString(sinkSendTimestamp100ns) + ", payload=" + hex(payload) + "]";
+            return Probegap.describe(this, payload);
         }
     }
 
