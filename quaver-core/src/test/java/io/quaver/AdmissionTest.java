@@ -1,9 +1,6 @@
 package io.quaver;
 
 import io.quaver.internal.AdaptiveFlows;
-import io.quaver.internal.Engine;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -12,53 +9,25 @@ import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /// Admission control of adaptive flows' rates (issue 5; qwave.md §5.7; decisions.md item 6):
 /// 1237 without estimates, 54 when the path cannot carry the rate (the flow stays unmarked),
 /// the rates admitted to other flows towards the same path count, re-admission after
 /// Available, off-link always admitted. Estimates are injected through [AdaptiveFlows]' seam.
-class AdmissionTest {
+class AdmissionTest extends AdaptiveSeamFixture {
     private static final int SINK_PORT = 40_978;
-    private static final InetSocketAddress PEER = new InetSocketAddress(InetAddress.getLoopbackAddress(), 9);
-    private final List<NetworkChannel> channels = new ArrayList<>();
-    private final AdaptiveFlows adaptive = Engine.embedded().adaptive();
-    private QosSubsystem qos;
 
-    @BeforeEach
-    void open() {
-        qos = QosSubsystem.open(QosOptions.defaults().withPrivileged(false).withSinkPort(SINK_PORT));
-    }
-
-    @AfterEach
-    void close() throws IOException {
-        qos.close();
-        for (NetworkChannel c : channels) {
-            c.close();
-        }
-    }
-
-    private DatagramChannel socket(InetSocketAddress to) throws IOException {
-        DatagramChannel c = DatagramChannel.open();
-        channels.add(c);
-        c.connect(to);
-        return c;
+    AdmissionTest() {
+        super(SINK_PORT);
     }
 
     private static int tos(NetworkChannel c) throws IOException {
         return c.getOption(StandardSocketOptions.IP_TOS);
-    }
-
-    private static void assertError(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, QosError error) {
-        assertThatThrownBy(call).isInstanceOfSatisfying(QosException.class,
-                e -> assertThat(e.error()).as(e.getMessage()).isEqualTo(error));
     }
 
     private static OutgoingRate rate(long bps) {

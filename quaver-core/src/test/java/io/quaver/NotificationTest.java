@@ -1,18 +1,9 @@
 package io.quaver;
 
 import io.quaver.internal.AdaptiveFlows;
-import io.quaver.internal.Engine;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.channels.DatagramChannel;
-import java.nio.channels.NetworkChannel;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -26,41 +17,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /// completions, 995 on cancel / removal / close, 87 and 50. The path's congestion state and
 /// available bandwidth are driven through [AdaptiveFlows]' test seams, so nothing here depends
 /// on timing (no sink answers: the detector itself never fires).
-class NotificationTest {
-    /// A sink port no sink listens on, private to this class (its paths are its own).
+class NotificationTest extends AdaptiveSeamFixture {
     private static final int SINK_PORT = 40_977;
-    private static final InetSocketAddress PEER = new InetSocketAddress(InetAddress.getLoopbackAddress(), 9);
-    private final List<NetworkChannel> channels = new ArrayList<>();
-    private final AdaptiveFlows adaptive = Engine.embedded().adaptive();
-    private QosSubsystem qos;
 
-    @BeforeEach
-    void open() {
-        qos = QosSubsystem.open(QosOptions.defaults().withPrivileged(false).withSinkPort(SINK_PORT));
-    }
-
-    @AfterEach
-    void close() throws IOException {
-        qos.close();
-        for (NetworkChannel c : channels) {
-            c.close();
-        }
+    NotificationTest() {
+        super(SINK_PORT);
     }
 
     private QosFlow adaptiveFlow() throws IOException {
-        DatagramChannel c = DatagramChannel.open();
-        channels.add(c);
-        c.connect(PEER);
-        return qos.addFlow(c, null, TrafficType.AUDIO_VIDEO, FlowMode.ADAPTIVE);
+        return qos.addFlow(socket(PEER), null, TrafficType.AUDIO_VIDEO, FlowMode.ADAPTIVE);
     }
 
     private void congestion(Boolean congested) {
         adaptive.forceCongestion(PEER, SINK_PORT, congested);
-    }
-
-    private static void assertError(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, QosError error) {
-        assertThatThrownBy(call).isInstanceOfSatisfying(QosException.class,
-                e -> assertThat(e.error()).as(e.getMessage()).isEqualTo(error));
     }
 
     private static void assertAborted(CompletableFuture<?> f) {
@@ -134,10 +103,7 @@ class NotificationTest {
 
     @Test
     void nonAdaptiveFlowsAreNotSupported() throws IOException {
-        DatagramChannel c = DatagramChannel.open();
-        channels.add(c);
-        c.connect(PEER);
-        QosFlow flow = qos.addFlow(c, null, TrafficType.VOICE, FlowMode.NON_ADAPTIVE);
+        QosFlow flow = qos.addFlow(socket(PEER), null, TrafficType.VOICE, FlowMode.NON_ADAPTIVE);
         assertError(flow::notifyCongested, QosError.NOT_SUPPORTED);
         assertError(flow::notifyUncongested, QosError.NOT_SUPPORTED);
         assertError(() -> flow.notifyAvailable(1_000_000), QosError.NOT_SUPPORTED);
