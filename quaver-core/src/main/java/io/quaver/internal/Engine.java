@@ -756,6 +756,41 @@ public final class Engine {
         return adaptive.estimatesOf(flowId);
     }
 
+    /// What the engine knows of one flow's path now, without measuring (a daemon's dashboard).
+    ///
+    /// @param bottleneckBps the newest bottleneck estimate, bits/s, -1 if none
+    /// @param availableBps  the newest available-bandwidth estimate, bits/s, -1 if none
+    /// @param rttUs         the newest round-trip time estimate, microseconds, -1 if none
+    /// @param monitored     whether the flow has a monitored path (an adaptive flow towards a
+    ///                      destination experiments are allowed to)
+    /// @param congested     whether that path is congested now (false when not monitored)
+    public record PathView(long bottleneckBps, long availableBps, long rttUs, boolean monitored, boolean congested) {
+        /// No path: nothing known.
+        public static final PathView NONE = new PathView(-1, -1, -1, false, false);
+    }
+
+    /// The path of a live flow as the engine sees it now: the prober's newest estimates (the
+    /// path model's, as admission control uses them, where the prober has none yet) and the
+    /// congestion state its notifications follow; [PathView#NONE] for an unknown flow or one
+    /// without a monitored path.
+    public PathView pathView(int flowId) {
+        Boolean congested = adaptive.congestedOf(flowId);
+        if (congested == null) {
+            return PathView.NONE;
+        }
+        io.quaver.internal.probe.PathEstimates probed = tracking.latestEstimates(flowId);
+        long[] model = adaptive.estimatesOf(flowId);
+        long bottleneck = model == null ? -1 : model[0];
+        long available = model == null ? -1 : model[1];
+        long rtt = -1;
+        if (probed != null) {
+            bottleneck = probed.bottleneckBps().orElse(bottleneck);
+            available = probed.availableBps().orElse(available);
+            rtt = probed.rttUs().orElse(-1);
+        }
+        return new PathView(bottleneck, available, rtt, true, congested);
+    }
+
     /// Whether a live flow may carry 802.1p tags (its path passed the route check); for tests.
     public boolean pathVerifiedForL2(int flowId) {
         lock.lock();

@@ -52,6 +52,9 @@ public final class ControlProtocol {
     static final int START_TRACKING = 13;
     static final int STOP_TRACKING = 14;
     static final int METRICS = 15;
+    /// The client's count of IP-level bytes sent through a flow's send path (the dashboard's
+    /// actual rate); optional, answered `OK` with no body.
+    static final int SENT = 16;
     static final int OK = 64;
     static final int ERROR = 65;
     static final int NOTIFIED = 66;

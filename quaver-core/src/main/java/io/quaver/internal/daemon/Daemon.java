@@ -57,6 +57,8 @@ public final class Daemon implements AutoCloseable {
     private final List<Thread> connectionThreads = new ArrayList<>();
     /// Owner label of every live flow (the connection's user and number).
     final ConcurrentHashMap<Integer, String> owners = new ConcurrentHashMap<>();
+    /// Send rates of the flows whose clients report them.
+    private final ConcurrentHashMap<Integer, SendMeter> meters = new ConcurrentHashMap<>();
     private final AtomicInteger connectionCount = new AtomicInteger();
     private volatile boolean closed;
 
@@ -204,6 +206,34 @@ public final class Daemon implements AutoCloseable {
                     owners.getOrDefault(info.flowId(), "?")));
         }
         return out;
+    }
+
+    /// A flow was removed.
+    void flowGone(int flowId) {
+        owners.remove(flowId);
+        meters.remove(flowId);
+    }
+
+    /// A connection ended: every flow of `owner` is gone.
+    void flowsGone(String owner) {
+        for (var e : owners.entrySet()) {
+            if (e.getValue().equals(owner)) {
+                flowGone(e.getKey());
+            }
+        }
+    }
+
+    /// A client's report of the IP-level bytes sent through a flow's send path so far.
+    void sent(int flowId, long ipBytes) {
+        meters.computeIfAbsent(flowId, id -> new SendMeter()).record(System.nanoTime(), ipBytes);
+    }
+
+    /// The send rate of a flow as its client reports it, bits/s: -1 when not reported (the
+    /// client does not send through the flow's send path, or has not reported twice yet), 0
+    /// when it stopped sending.
+    public long sentRateBps(int flowId) {
+        SendMeter m = meters.get(flowId);
+        return m == null ? -1 : m.rateBps(System.nanoTime());
     }
 
     /// Waits until the daemon is closed.

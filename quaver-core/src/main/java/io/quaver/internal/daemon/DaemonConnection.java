@@ -205,7 +205,7 @@ final class DaemonConnection {
                 }
                 session.remove(id, socket);
                 if (!session.exists(id)) {
-                    daemon.owners.remove(id);
+                    daemon.flowGone(id);
                 }
                 releaseShadows();
             }
@@ -272,6 +272,16 @@ final class DaemonConnection {
             case METRICS -> {
                 r.end();
                 metrics(w, daemon.metrics());
+            }
+            case SENT -> {
+                int id = r.i32();
+                long ipBytes = r.i64();
+                r.end();
+                if (!session.exists(id)) {
+                    throw new QosException(QosError.NOT_FOUND, "no flow " + Integer.toUnsignedString(id)
+                            + " on this connection");
+                }
+                daemon.sent(id, ipBytes);
             }
             default -> throw new QosException(QosError.NOT_SUPPORTED, "unknown request type " + f.type());
         }
@@ -385,7 +395,7 @@ final class DaemonConnection {
     private void cleanup() {
         closeQuietly(channel);
         if (session != null) {
-            daemon.owners.values().removeIf(owner::equals);
+            daemon.flowsGone(owner);
             session.close();
             session = null;
         }

@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static io.quaver.internal.daemon.ControlProtocol.*;
 
@@ -46,9 +47,16 @@ import static io.quaver.internal.daemon.ControlProtocol.*;
 /// pending notifications complete with `DEVICE_REINITIALIZATION_NEEDED` (1164) and every later
 /// call fails with 1164; a new handle works once a daemon listens again.
 public final class DaemonSession implements Session {
-    /// A flow of this handle: its twin in the mirror engine and its mode.
-    private record LocalFlow(int localId, FlowMode mode) {
+    /// A flow of this handle: its twin in the mirror engine, its mode, and when its send count
+    /// was last reported to the daemon.
+    private record LocalFlow(int localId, FlowMode mode, AtomicLong lastReportNs) {
+        LocalFlow(int localId, FlowMode mode) {
+            this(localId, mode, new AtomicLong(System.nanoTime() - REPORT_EVERY_NS));
+        }
     }
+
+    /// How often, at most, a flow's send count goes to the daemon (while the flow sends).
+    static final long REPORT_EVERY_NS = 250_000_000L;
 
     private final DaemonClient client;
     private final EmbeddedSession local;
@@ -279,12 +287,15 @@ public final class DaemonSession implements Session {
 
     @Override
     public SendPath sendPath(int flowId) {
-        SendPath p = local.sendPath(flow(flowId).localId());
+        LocalFlow f = flow(flowId);
+        SendPath p = local.sendPath(f.localId());
         return new SendPath() {
             @Override
             public int send(ByteBuffer payload) {
                 try {
-                    return p.send(payload);
+                    int n = p.send(payload);
+                    report(flowId, f);
+                    return n;
                 } catch (QosException e) {
                     throw afterLoss(e);
                 }
@@ -293,7 +304,9 @@ public final class DaemonSession implements Session {
             @Override
             public int send(DatagramChannel socket, ByteBuffer payload, InetSocketAddress destination) {
                 try {
-                    return p.send(socket, payload, destination);
+                    int n = p.send(socket, payload, destination);
+                    report(flowId, f);
+                    return n;
                 } catch (QosException e) {
                     throw afterLoss(e);
                 }
@@ -303,7 +316,9 @@ public final class DaemonSession implements Session {
             public CompletableFuture<Integer> sendAsync(DatagramChannel socket, ByteBuffer payload,
                                                         InetSocketAddress destination) {
                 try {
-                    return p.sendAsync(socket, payload, destination);
+                    CompletableFuture<Integer> sent = p.sendAsync(socket, payload, destination);
+                    report(flowId, f); // what was sent by now (queued datagrams count when they leave)
+                    return sent;
                 } catch (QosException e) {
                     throw afterLoss(e);
                 }
@@ -314,6 +329,24 @@ public final class DaemonSession implements Session {
                 return p.nextSendTimeNs();
             }
         };
+    }
+
+    /// Tells the daemon how much the flow has sent (for its dashboard), at most every
+    /// [#REPORT_EVERY_NS]; no reply is awaited and a daemon that does not know the request
+    /// answers an error nobody reads.
+    private void report(int flowId, LocalFlow f) {
+        long now = System.nanoTime();
+        long last = f.lastReportNs().get();
+        if (now - last < REPORT_EVERY_NS || !f.lastReportNs().compareAndSet(last, now)) {
+            return;
+        }
+        long ipBytes;
+        try {
+            ipBytes = local.ipBytesSent(f.localId());
+        } catch (QosException e) {
+            return; // the flow or the handle is closing
+        }
+        client.sendOnly(SENT, new Wire.Writer().i32(flowId).i64(ipBytes));
     }
 
     /// A send path (kept by [io.quaver.QosFlow]) whose handle lost its daemon reports 1164,
