@@ -2,6 +2,7 @@ package io.quaver.cli;
 
 import io.quaver.internal.daemon.Daemon;
 import io.quaver.internal.daemon.DaemonPolicy;
+import io.quaver.SharedSecret;
 import io.quaver.dashboard.Dashboard;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -47,6 +48,11 @@ final class DaemonCommand implements Callable<Integer> {
         dashboardPort = p;
     }
 
+    @Option(names = "--secret-file", paramLabel = "F", description = "Authenticate handshakes with the shared secret"
+            + " in file F (HMAC-SHA256): the daemon's prober signs its handshakes (for sinks started with the same"
+            + " --secret-file) and its sink serves only signed ones. Default: none, plain [MS-QLPB].")
+    Path secretFile;
+
     @Option(names = "--sink-port", paramLabel = "P", defaultValue = "2177", description = "Port of the daemon's sink"
             + " and of the sinks its prober reaches (default: ${DEFAULT-VALUE}; 0 = any free port).")
     int sinkPort;
@@ -54,7 +60,8 @@ final class DaemonCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         DaemonPolicy p = policy == null ? DaemonPolicy.defaults() : DaemonPolicy.parse(policy);
-        Daemon daemon = Daemon.start(new Daemon.Config(socket, p, sinkPort, metricsPort));
+        Daemon daemon = Daemon.start(new Daemon.Config(socket, p, sinkPort, metricsPort,
+                secretFile == null ? null : SharedSecret.fromFile(secretFile)));
         Dashboard dashboard;
         try {
             dashboard = dashboardPort < 0 ? null : DaemonDashboard.start(daemon, dashboardPort);
@@ -72,6 +79,7 @@ final class DaemonCommand implements Callable<Integer> {
         System.out.println("quaver daemon: control socket " + socket + ", sink port " + daemon.sinkPort()
                 + (daemon.metricsPort() < 0 ? "" : ", metrics http://127.0.0.1:" + daemon.metricsPort() + "/metrics")
                 + (dashboard == null ? "" : ", dashboard " + dashboard.url())
+                + (secretFile == null ? "" : ", authenticated handshakes only")
                 + "; Ctrl-C to stop");
         System.out.flush();
         daemon.awaitClose();

@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
 /// exists after `package`), with its output collected.
 final class DaemonProcess implements AutoCloseable {
     private static final Pattern DASHBOARD = Pattern.compile("dashboard (http://\\S+/)");
+    private static final Pattern SINK_PORT = Pattern.compile("sink port (\\d+)");
 
     private final Process process;
     private final StringBuffer out = new StringBuffer();
@@ -74,8 +75,18 @@ final class DaemonProcess implements AutoCloseable {
         return m.find() ? URI.create(m.group(1)) : null;
     }
 
-    long pid() {
-        return process.pid();
+    /// The port of the daemon's sink, as printed.
+    int sinkPort() {
+        Matcher m = SINK_PORT.matcher(ready.join());
+        if (!m.find()) {
+            throw new AssertionError("no sink port in: " + ready.join());
+        }
+        return Integer.parseInt(m.group(1));
+    }
+
+    /// The line the daemon printed when it started.
+    String banner() {
+        return ready.join();
     }
 
     /// SIGKILL, and waits for the process to end; returns its exit status.

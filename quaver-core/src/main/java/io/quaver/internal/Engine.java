@@ -77,6 +77,9 @@ public final class Engine {
     /// A mirror engine marks its flows' sockets as told ([#mirrorMarks]), not by policy: the
     /// client side of daemon mode, where the daemon decides the marks.
     private final boolean mirror;
+    /// Told the id of a flow whose marks changed on the engine's own initiative (a route-check
+    /// result), not in a call of its owner; called with the lock held, must not block.
+    private volatile java.util.function.IntConsumer marksListener = id -> { };
 
     Engine(Platform platform) {
         this(platform, KernelClasses::system);
@@ -92,6 +95,13 @@ public final class Engine {
         this.tracking = new Tracking(this);
         this.kernelClasses = kernelClasses;
         this.adaptive = new AdaptiveFlows(platform::tcpInfo, metrics.estimates);
+    }
+
+    /// Sets who is told of the flows whose marks change on the engine's own initiative, outside
+    /// a call of their owner (a daemon tells its clients); the listener is called with the
+    /// engine's lock held and must not block. `null`: nobody.
+    public void setMarksListener(java.util.function.IntConsumer listener) {
+        this.marksListener = listener == null ? id -> { } : listener;
     }
 
     /// The JVM-wide embedded engine.
@@ -802,6 +812,12 @@ public final class Engine {
         }
     }
 
+    /// Test seam: a route-check result for the path towards `client` (sink port `sinkPort`), as
+    /// the prober would report it.
+    public void routeChecked(java.net.InetAddress client, int sinkPort, boolean verified) {
+        setPathVerified(Addresses.clientIdentity(new InetSocketAddress(client, 0)), sinkPort, verified);
+    }
+
     /// Applies a route-check result: adaptive flows towards `client` (whose handles reach the
     /// sink on `sinkPort`) may carry 802.1p tags only while `verified` (qwave.md §7.3).
     void setPathVerified(java.net.InetAddress client, int sinkPort, boolean verified) {
@@ -817,6 +833,7 @@ public final class Engine {
                 if (dest.equals(client) && flow.pathVerifiedForL2 != verified) {
                     flow.pathVerifiedForL2 = verified;
                     reapply(flow);
+                    marksListener.accept(flow.id);
                 }
             }
         } finally {

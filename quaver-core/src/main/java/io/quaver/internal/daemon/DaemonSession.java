@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static io.quaver.internal.daemon.ControlProtocol.*;
@@ -65,6 +66,10 @@ public final class DaemonSession implements Session {
     private final Map<Integer, LocalFlow> flows = new ConcurrentHashMap<>();
     private final Map<NetworkChannel, Integer> tokens = new IdentityHashMap<>();
     private final AtomicInteger lastToken = new AtomicInteger();
+    /// Held from a request that changes marks until its marks are on the socket, and while a
+    /// change the daemon announced is fetched and applied: the marks applied last are never
+    /// older than the daemon's current ones.
+    private final ReentrantLock marksLock = new ReentrantLock();
     /// Pending notifications by request id.
     private final Map<Integer, CompletableFuture<Object>> pending = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -153,24 +158,57 @@ public final class DaemonSession implements Session {
         }
         int localId = local.addFlow(socket, destination, type, FlowMode.NON_ADAPTIVE); // validates
         InetSocketAddress resolved = local.describe(localId).members().getFirst().destination();
-        int id;
-        Engine.FlowMarks marks;
+        marksLock.lock();
         try {
-            Wire.Writer w = new Wire.Writer().i32(token(socket)).bool(socket instanceof SocketChannel)
-                    .addr(resolved).u8(type.ordinal()).u8(mode.ordinal());
-            long[] reply = new long[1];
-            marks = client.call(ADD_FLOW, w, r -> {
-                reply[0] = r.i32();
-                return marksReply(r);
-            });
-            id = (int) reply[0];
-        } catch (QosException e) {
-            local.remove(localId, null);
-            throw e;
+            int id;
+            Engine.FlowMarks marks;
+            try {
+                Wire.Writer w = new Wire.Writer().i32(token(socket)).bool(socket instanceof SocketChannel)
+                        .addr(resolved).u8(type.ordinal()).u8(mode.ordinal());
+                long[] reply = new long[1];
+                marks = client.call(ADD_FLOW, w, r -> {
+                    reply[0] = r.i32();
+                    return marksReply(r);
+                });
+                id = (int) reply[0];
+            } catch (QosException e) {
+                local.remove(localId, null);
+                throw e;
+            }
+            local.mirrorMarks(localId, marks);
+            flows.put(id, new LocalFlow(localId, mode));
+            return id;
+        } finally {
+            marksLock.unlock();
         }
-        local.mirrorMarks(localId, marks);
-        flows.put(id, new LocalFlow(localId, mode));
-        return id;
+    }
+
+    /// Sends a request whose reply carries the flow's marks and puts them on its sockets.
+    private void callForMarks(LocalFlow f, int type, Wire.Writer body) {
+        marksLock.lock();
+        try {
+            local.mirrorMarks(f.localId(), client.call(type, body, DaemonSession::marksReply));
+        } finally {
+            marksLock.unlock();
+        }
+    }
+
+    /// The daemon changed a flow's marks on its own (a route-check result): fetch and apply
+    /// them, on a thread of its own (not the connection's reader).
+    private void marksChanged(int flowId) {
+        Thread.ofVirtual().name("quaver-daemon-marks").start(() -> {
+            marksLock.lock();
+            try {
+                LocalFlow f = flows.get(flowId);
+                if (f != null && !closed && lost == null) {
+                    callForMarks(f, GET_MARKS, new Wire.Writer().i32(flowId));
+                }
+            } catch (QosException e) {
+                // the flow, the handle or the daemon went meanwhile: nothing to mark
+            } finally {
+                marksLock.unlock();
+            }
+        });
     }
 
     @Override
@@ -184,14 +222,19 @@ public final class DaemonSession implements Session {
         InetSocketAddress resolved = destination != null ? destination : peer(socket);
         Wire.Writer w = new Wire.Writer().i32(flowId).i32(token(socket)).bool(socket instanceof SocketChannel)
                 .addr(resolved);
-        Engine.FlowMarks marks;
+        marksLock.lock();
         try {
-            marks = client.call(ADD_SOCKET, w, DaemonSession::marksReply);
-        } catch (QosException e) {
-            local.remove(f.localId(), socket);
-            throw e;
+            Engine.FlowMarks marks;
+            try {
+                marks = client.call(ADD_SOCKET, w, DaemonSession::marksReply);
+            } catch (QosException e) {
+                local.remove(f.localId(), socket);
+                throw e;
+            }
+            local.mirrorMarks(f.localId(), marks);
+        } finally {
+            marksLock.unlock();
         }
-        local.mirrorMarks(f.localId(), marks);
     }
 
     private static InetSocketAddress peer(NetworkChannel socket) {
@@ -241,8 +284,7 @@ public final class DaemonSession implements Session {
         if (type == null) {
             throw new QosException(QosError.INVALID_PARAMETER, "traffic type is null");
         }
-        local.mirrorMarks(f.localId(), client.call(SET_TYPE, new Wire.Writer().i32(flowId).u8(type.ordinal()),
-                DaemonSession::marksReply));
+        callForMarks(f, SET_TYPE, new Wire.Writer().i32(flowId).u8(type.ordinal()));
     }
 
     @Override
@@ -252,8 +294,7 @@ public final class DaemonSession implements Session {
             throw new QosException(QosError.INVALID_PARAMETER, "DSCP must be 0..63, was "
                     + Integer.toUnsignedString(dscp));
         }
-        local.mirrorMarks(f.localId(), client.call(SET_DSCP, new Wire.Writer().i32(flowId).u8(dscp),
-                DaemonSession::marksReply));
+        callForMarks(f, SET_DSCP, new Wire.Writer().i32(flowId).u8(dscp));
     }
 
     @Override
@@ -264,9 +305,14 @@ public final class DaemonSession implements Session {
         }
         Wire.Writer w = new Wire.Writer().i32(flowId);
         ControlProtocol.rate(w, rate);
-        Engine.FlowMarks marks = client.call(SET_RATE, w, DaemonSession::marksReply); // admission
-        local.setOutgoingRate(f.localId(), rate); // enforcement, here
-        local.mirrorMarks(f.localId(), marks);
+        marksLock.lock();
+        try {
+            Engine.FlowMarks marks = client.call(SET_RATE, w, DaemonSession::marksReply); // admission
+            local.setOutgoingRate(f.localId(), rate); // enforcement, here
+            local.mirrorMarks(f.localId(), marks);
+        } finally {
+            marksLock.unlock();
+        }
     }
 
     @Override
@@ -415,6 +461,18 @@ public final class DaemonSession implements Session {
     /// A notification's outcome (reader thread): completed on a thread of its own, since the
     /// application's dependent stages may call this handle.
     private void onNotified(Frame frame) {
+        if (frame.type() == MARKS_CHANGED) {
+            try {
+                Wire.Reader r = frame.reader();
+                int flowId = r.i32();
+                r.end();
+                marksChanged(flowId);
+            } catch (Wire.Malformed e) {
+                System.getLogger("io.quaver.daemon").log(System.Logger.Level.WARNING,
+                        "malformed marks change from the daemon: " + e.getMessage());
+            }
+            return;
+        }
         CompletableFuture<Object> f = pending.remove(frame.requestId());
         if (f == null) {
             return;

@@ -7,6 +7,7 @@ import io.quaver.QosException;
 import io.quaver.QosFlow;
 import io.quaver.QosOptions;
 import io.quaver.QosSubsystem;
+import io.quaver.SharedSecret;
 import io.quaver.TrafficType;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
@@ -19,7 +20,9 @@ import java.net.StandardSocketOptions;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -27,10 +30,11 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/// The fault "daemon killed and restarted" (docs/errors.md) with `quaver daemon` as a process
-/// of its own: SIGKILL while a client holds flows and a pending notification.
+/// `quaver daemon` as a process of its own: the fault "daemon killed and restarted"
+/// (docs/errors.md), SIGKILL while a client holds flows and a pending notification; and its
+/// `--secret-file`.
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
-class DaemonKilledTest {
+class DaemonProcessTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
     /// The socket's own TOS before any flow (so that "its own marks back" is visible).
     private static final int OWN_TOS = 0x20;
@@ -113,6 +117,35 @@ class DaemonKilledTest {
                 }
             }
             assertThat(qos.closeOnce()).isTrue();
+        }
+    }
+
+    @Test
+    void withASecretFileTheDaemonsProberAuthenticatesAndItsSinkServesOnlyAuthenticatedHandshakes() throws Exception {
+        Path socket = dir.resolve("quaver.sock");
+        Path secretFile = dir.resolve("secret");
+        Files.writeString(secretFile, "a-secret-of-the-daemon-test\n");
+        SharedSecret secret = SharedSecret.fromFile(secretFile);
+        InetSocketAddress self = new InetSocketAddress(LOOPBACK, 0);
+        try (DaemonProcess daemon = DaemonProcess.start(socket, "--secret-file", secretFile.toString())) {
+            assertThat(daemon.banner()).contains("authenticated handshakes only");
+            int sinkPort = daemon.sinkPort();
+            // the daemon's prober reaches its own sink, which answers only authenticated handshakes
+            try (QosSubsystem viaDaemon = QosSubsystem.open(QosOptions.defaults().withDaemon(socket))) {
+                viaDaemon.startTrackingClient(self);
+                viaDaemon.stopTrackingClient(self);
+            }
+            // an initiator without the secret gets no answer from that sink; one with it does
+            QosOptions embedded = QosOptions.defaults().withPrivileged(false).withSinkPort(sinkPort)
+                    .withTrackingGracePeriod(Duration.ZERO);
+            try (QosSubsystem plain = QosSubsystem.open(embedded)) {
+                assertError(() -> plain.startTrackingClient(self), QosError.HOST_UNREACHABLE);
+            }
+            try (QosSubsystem signed = QosSubsystem.open(embedded.withProbeSecret(secret))) {
+                signed.startTrackingClient(self);
+                signed.stopTrackingClient(self);
+            }
+            assertThat(daemon.terminate()).isEqualTo(143);
         }
     }
 }
