@@ -26,8 +26,8 @@ import static io.quaver.internal.daemon.ControlProtocol.*;
 
 /// One control connection to a daemon: HELLO, then request/response calls; a reader thread
 /// takes the replies and hands [ControlProtocol#NOTIFIED] and [ControlProtocol#MARKS_CHANGED]
-/// frames to the owner. When the
-/// daemon goes away every call fails with `DEVICE_REINITIALIZATION_NEEDED` (1164).
+/// frames to the owner. When the daemon goes away every call fails with
+/// `DEVICE_REINITIALIZATION_NEEDED` (1164).
 public final class DaemonClient implements AutoCloseable {
     /// How long a call waits for its reply before the daemon is considered gone.
     static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);

@@ -30,8 +30,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 import static io.quaver.internal.daemon.ControlProtocol.*;
 
@@ -459,7 +459,8 @@ public final class DaemonSession implements Session {
     }
 
     /// A notification's outcome (reader thread): completed on a thread of its own, since the
-    /// application's dependent stages may call this handle.
+    /// application's dependent stages may call this handle. A marks change announced by the
+    /// daemon is fetched and applied on a thread of its own too ([#marksChanged]).
     private void onNotified(Frame frame) {
         if (frame.type() == MARKS_CHANGED) {
             try {
