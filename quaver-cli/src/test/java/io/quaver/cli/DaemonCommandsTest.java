@@ -106,7 +106,24 @@ class DaemonCommandsTest {
     void helpDescribesTheOptions() {
         String[] daemon = run("daemon", "--help");
         assertThat(daemon[0]).isEqualTo("0");
-        assertThat(daemon[1]).contains("--socket", "--policy", "--metrics-port", "--sink-port", "/run/quaver.sock");
+        assertThat(daemon[1]).contains("--socket", "--policy", "--metrics-port", "--sink-port", "/run/quaver.sock",
+                "--dashboard-port", "--secret-file");
+        String[] badPort = run("daemon", "--socket", dir.resolve("p.sock").toString(), "--dashboard-port", "70000");
+        assertThat(badPort[0]).isEqualTo("2");
+        assertThat(badPort[2]).contains("--dashboard-port must be 0-65535, was 70000");
+        assertThat(dir.resolve("p.sock")).doesNotExist();
+        Path shortSecret = dir.resolve("short");
+        try {
+            Files.writeString(shortSecret, "too short\n");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        String[] badSecret = run("daemon", "--socket", dir.resolve("s.sock").toString(), "--secret-file",
+                shortSecret.toString());
+        assertThat(badSecret[0]).isEqualTo("1");
+        assertThat(badSecret[2].lines()).singleElement().satisfies(line ->
+                assertThat(line).startsWith("quaver daemon: ").contains("secret"));
+        assertThat(dir.resolve("s.sock")).doesNotExist();
         String[] flows = run("flows", "--help");
         assertThat(flows[0]).isEqualTo("0");
         assertThat(flows[1]).contains("--socket", "--json");

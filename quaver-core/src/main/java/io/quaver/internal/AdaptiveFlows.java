@@ -363,6 +363,19 @@ public final class AdaptiveFlows {
         }
     }
 
+    /// Whether a flow's path is congested now (its notifications' detector, or a forced state);
+    /// `null` when the flow has no monitored path.
+    Boolean congestedOf(int flowId) {
+        lock.lock();
+        try {
+            FlowEntry f = flows.get(flowId);
+            Path p = f == null || f.key == null ? null : pathOf(f);
+            return p == null ? null : p.state() == CongestionState.CONGESTED;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void sample(Tracking.Key key, long nowNs, long sequence, long sendNs, long receiveNs) {
         List<Completion> out = new ArrayList<>();
         lock.lock();

@@ -290,6 +290,12 @@ public final class EmbeddedSession implements Session {
         return engine.marksOf(this, flowId);
     }
 
+    /// IP-level bytes sent through the flow's send path so far (a daemon's client reports them).
+    public long ipBytesSent(int flowId) {
+        checkOpen();
+        return engine.sender(this, flowId).ipBytesSent();
+    }
+
     /// Applies marks decided elsewhere to a flow of a mirror engine ([Engine#mirror()]).
     public void mirrorMarks(int flowId, Engine.FlowMarks marks) {
         checkOpen();

@@ -77,6 +77,9 @@ public final class Engine {
     /// A mirror engine marks its flows' sockets as told ([#mirrorMarks]), not by policy: the
     /// client side of daemon mode, where the daemon decides the marks.
     private final boolean mirror;
+    /// Told the id of a flow whose marks changed on the engine's own initiative (a route-check
+    /// result), not in a call of its owner; called with the lock held, must not block.
+    private volatile java.util.function.IntConsumer marksListener = id -> { };
 
     Engine(Platform platform) {
         this(platform, KernelClasses::system);
@@ -92,6 +95,13 @@ public final class Engine {
         this.tracking = new Tracking(this);
         this.kernelClasses = kernelClasses;
         this.adaptive = new AdaptiveFlows(platform::tcpInfo, metrics.estimates);
+    }
+
+    /// Sets who is told of the flows whose marks change on the engine's own initiative, outside
+    /// a call of their owner (a daemon tells its clients); the listener is called with the
+    /// engine's lock held and must not block. `null`: nobody.
+    public void setMarksListener(java.util.function.IntConsumer listener) {
+        this.marksListener = listener == null ? id -> { } : listener;
     }
 
     /// The JVM-wide embedded engine.
@@ -756,6 +766,41 @@ public final class Engine {
         return adaptive.estimatesOf(flowId);
     }
 
+    /// What the engine knows of one flow's path now, without measuring (a daemon's dashboard).
+    ///
+    /// @param bottleneckBps the newest bottleneck estimate, bits/s, -1 if none
+    /// @param availableBps  the newest available-bandwidth estimate, bits/s, -1 if none
+    /// @param rttUs         the newest round-trip time estimate, microseconds, -1 if none
+    /// @param monitored     whether the flow has a monitored path (an adaptive flow towards a
+    ///                      destination experiments are allowed to)
+    /// @param congested     whether that path is congested now (false when not monitored)
+    public record PathView(long bottleneckBps, long availableBps, long rttUs, boolean monitored, boolean congested) {
+        /// No path: nothing known.
+        public static final PathView NONE = new PathView(-1, -1, -1, false, false);
+    }
+
+    /// The path of a live flow as the engine sees it now: the prober's newest estimates (the
+    /// path model's, as admission control uses them, where the prober has none yet) and the
+    /// congestion state its notifications follow; [PathView#NONE] for an unknown flow or one
+    /// without a monitored path.
+    public PathView pathView(int flowId) {
+        Boolean congested = adaptive.congestedOf(flowId);
+        if (congested == null) {
+            return PathView.NONE;
+        }
+        io.quaver.internal.probe.PathEstimates probed = tracking.latestEstimates(flowId);
+        long[] model = adaptive.estimatesOf(flowId);
+        long bottleneck = model == null ? -1 : model[0];
+        long available = model == null ? -1 : model[1];
+        long rtt = -1;
+        if (probed != null) {
+            bottleneck = probed.bottleneckBps().orElse(bottleneck);
+            available = probed.availableBps().orElse(available);
+            rtt = probed.rttUs().orElse(-1);
+        }
+        return new PathView(bottleneck, available, rtt, true, congested);
+    }
+
     /// Whether a live flow may carry 802.1p tags (its path passed the route check); for tests.
     public boolean pathVerifiedForL2(int flowId) {
         lock.lock();
@@ -765,6 +810,12 @@ public final class Engine {
         } finally {
             lock.unlock();
         }
+    }
+
+    /// Test seam: a route-check result for the path towards `client` (sink port `sinkPort`), as
+    /// the prober would report it.
+    public void routeChecked(java.net.InetAddress client, int sinkPort, boolean verified) {
+        setPathVerified(Addresses.clientIdentity(new InetSocketAddress(client, 0)), sinkPort, verified);
     }
 
     /// Applies a route-check result: adaptive flows towards `client` (whose handles reach the
@@ -782,6 +833,7 @@ public final class Engine {
                 if (dest.equals(client) && flow.pathVerifiedForL2 != verified) {
                     flow.pathVerifiedForL2 = verified;
                     reapply(flow);
+                    marksListener.accept(flow.id);
                 }
             }
         } finally {

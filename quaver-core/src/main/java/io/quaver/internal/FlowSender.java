@@ -63,6 +63,8 @@ final class FlowSender implements SendPath {
     private static final long MAX_PARK_SLICE_NS = 10_000_000;
 
     private final EngineMetrics metrics;
+    /// IP-level bytes handed to the kernel so far (a daemon's clients report it).
+    private final java.util.concurrent.atomic.LongAdder ipBytesSent = new java.util.concurrent.atomic.LongAdder();
 
     FlowSender(int flowId, Pacer pacer, EngineMetrics metrics) {
         this.flowId = flowId;
@@ -127,6 +129,12 @@ final class FlowSender implements SendPath {
     /// Completes queued sends with `OPERATION_ABORTED` (995); call without the engine lock.
     void abortQueued() {
         pacer.abort(this, aborted());
+    }
+
+    /// IP-level bytes sent through this send path so far (payload and UDP/IP or estimated
+    /// TCP/IP headers).
+    long ipBytesSent() {
+        return ipBytesSent.sum();
     }
 
     // ------------------------------------------------------------------ sending
@@ -287,6 +295,7 @@ final class FlowSender implements SendPath {
                     }
                 }
                 payload.position(payload.position() + chunk);
+                ipBytesSent.add(PacingPolicy.tcpWireBytes(chunk, 1448, r.headerBytes()));
                 total += chunk;
             }
             return total;
@@ -313,7 +322,11 @@ final class FlowSender implements SendPath {
         }
         DatagramChannel ch = (DatagramChannel) st.channel;
         try {
-            return ch.isConnected() ? ch.write(payload) : ch.send(payload, r.destination());
+            int n = ch.isConnected() ? ch.write(payload) : ch.send(payload, r.destination());
+            if (n > 0) {
+                ipBytesSent.add(n + r.headerBytes());
+            }
+            return n;
         } catch (IOException e) {
             throw sendFailed(e);
         }

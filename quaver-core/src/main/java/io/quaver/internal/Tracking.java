@@ -164,6 +164,21 @@ public final class Tracking {
         }
     }
 
+    /// The newest estimates of the prober behind a flow's path, without measuring; `null` when
+    /// the flow has no path or no prober runs for it.
+    PathEstimates latestEstimates(int flowId) {
+        ClientProber prober;
+        lock.lock();
+        try {
+            Key key = flowKeys.get(flowId);
+            Entry e = key == null ? null : entries.get(key);
+            prober = e == null ? null : e.prober;
+        } finally {
+            lock.unlock();
+        }
+        return prober == null ? null : prober.estimates();
+    }
+
     /// The prober of a client, if one runs (for tests and the CLI).
     public Optional<ClientProber> prober(InetAddress client, int sinkPort) {
         lock.lock();

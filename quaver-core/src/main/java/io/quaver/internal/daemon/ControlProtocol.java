@@ -52,9 +52,17 @@ public final class ControlProtocol {
     static final int START_TRACKING = 13;
     static final int STOP_TRACKING = 14;
     static final int METRICS = 15;
+    /// The client's count of IP-level bytes sent through a flow's send path (the dashboard's
+    /// actual rate); optional, answered `OK` with no body.
+    static final int SENT = 16;
+    /// The current marks of a flow (after [#MARKS_CHANGED]).
+    static final int GET_MARKS = 17;
     static final int OK = 64;
     static final int ERROR = 65;
     static final int NOTIFIED = 66;
+    /// Daemon to client, request id 0: a flow's marks changed on the daemon's initiative (a
+    /// route-check result); the client asks for them with [#GET_MARKS].
+    static final int MARKS_CHANGED = 67;
 
     private ControlProtocol() {
     }

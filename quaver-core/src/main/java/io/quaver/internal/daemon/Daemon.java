@@ -5,6 +5,7 @@ import io.quaver.QosError;
 import io.quaver.QosException;
 import io.quaver.QosMetrics;
 import io.quaver.QosSink;
+import io.quaver.SharedSecret;
 import io.quaver.SinkOptions;
 import io.quaver.SinkStats;
 import io.quaver.internal.Engine;
@@ -44,7 +45,14 @@ public final class Daemon implements AutoCloseable {
     /// @param sinkPort    the port of the daemon's sink and of the sinks its probers reach
     ///                    (0 = an ephemeral port for the sink, which the probers then use)
     /// @param metricsPort the Prometheus endpoint's port on 127.0.0.1 (0 = ephemeral, -1 = none)
-    public record Config(Path socket, DaemonPolicy policy, int sinkPort, int metricsPort) {
+    /// @param secret      `null` for plain [MS-QLPB]; otherwise the daemon's probers authenticate
+    ///                    their handshakes with it and its sink serves only handshakes
+    ///                    authenticated with it
+    public record Config(Path socket, DaemonPolicy policy, int sinkPort, int metricsPort, SharedSecret secret) {
+        /// Without a probe secret.
+        public Config(Path socket, DaemonPolicy policy, int sinkPort, int metricsPort) {
+            this(socket, policy, sinkPort, metricsPort, null);
+        }
     }
 
     private final Config config;
@@ -57,6 +65,10 @@ public final class Daemon implements AutoCloseable {
     private final List<Thread> connectionThreads = new ArrayList<>();
     /// Owner label of every live flow (the connection's user and number).
     final ConcurrentHashMap<Integer, String> owners = new ConcurrentHashMap<>();
+    /// The connection holding each live flow (to tell its client of marks changes).
+    private final ConcurrentHashMap<Integer, DaemonConnection> holders = new ConcurrentHashMap<>();
+    /// Send rates of the flows whose clients report them.
+    private final ConcurrentHashMap<Integer, SendMeter> meters = new ConcurrentHashMap<>();
     private final AtomicInteger connectionCount = new AtomicInteger();
     private volatile boolean closed;
 
@@ -71,7 +83,7 @@ public final class Daemon implements AutoCloseable {
             s.bind(UnixDomainSocketAddress.of(path));
             // anyone may connect; what a connection may do is decided by its peer credentials
             Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-rw-rw-"));
-            startedSink = QosSink.start(SinkOptions.defaults().withPort(config.sinkPort()));
+            startedSink = QosSink.start(SinkOptions.defaults().withPort(config.sinkPort()).withSecret(config.secret()));
             if (config.metricsPort() >= 0) {
                 startedEndpoint = MetricsEndpoint.start(config.metricsPort(), this::metrics);
             }
@@ -86,6 +98,12 @@ public final class Daemon implements AutoCloseable {
         this.server = s;
         this.sink = startedSink;
         this.endpoint = startedEndpoint;
+        engine.setMarksListener(id -> {
+            DaemonConnection c = holders.get(id);
+            if (c != null) {
+                c.marksChanged(id);
+            }
+        });
         this.acceptor = Thread.ofPlatform().name("quaver-daemon-accept").daemon(true).unstarted(this::acceptLoop);
     }
 
@@ -157,6 +175,16 @@ public final class Daemon implements AutoCloseable {
         return config.policy();
     }
 
+    /// The secret the daemon's probers and sink authenticate handshakes with, or `null`.
+    public SharedSecret secret() {
+        return config.secret();
+    }
+
+    /// The counters of the daemon's sink.
+    public SinkStats sinkStats() {
+        return sink.stats();
+    }
+
     public Path socketPath() {
         return config.socket();
     }
@@ -204,6 +232,41 @@ public final class Daemon implements AutoCloseable {
                     owners.getOrDefault(info.flowId(), "?")));
         }
         return out;
+    }
+
+    /// A flow was created by a connection.
+    void flowAdded(int flowId, DaemonConnection holder, String owner) {
+        owners.put(flowId, owner);
+        holders.put(flowId, holder);
+    }
+
+    /// A flow was removed.
+    void flowGone(int flowId) {
+        owners.remove(flowId);
+        holders.remove(flowId);
+        meters.remove(flowId);
+    }
+
+    /// A connection ended: every flow of `owner` is gone.
+    void flowsGone(String owner) {
+        for (var e : owners.entrySet()) {
+            if (e.getValue().equals(owner)) {
+                flowGone(e.getKey());
+            }
+        }
+    }
+
+    /// A client's report of the IP-level bytes sent through a flow's send path so far.
+    void sent(int flowId, long ipBytes) {
+        meters.computeIfAbsent(flowId, id -> new SendMeter()).record(System.nanoTime(), ipBytes);
+    }
+
+    /// The send rate of a flow as its client reports it, bits/s: -1 when not reported (the
+    /// client does not send through the flow's send path, or has not reported twice yet), 0
+    /// when it stopped sending.
+    public long sentRateBps(int flowId) {
+        SendMeter m = meters.get(flowId);
+        return m == null ? -1 : m.rateBps(System.nanoTime());
     }
 
     /// Waits until the daemon is closed.

@@ -25,8 +25,9 @@ import java.util.function.Consumer;
 import static io.quaver.internal.daemon.ControlProtocol.*;
 
 /// One control connection to a daemon: HELLO, then request/response calls; a reader thread
-/// takes the replies and hands [ControlProtocol#NOTIFIED] frames to the owner. When the
-/// daemon goes away every call fails with `DEVICE_REINITIALIZATION_NEEDED` (1164).
+/// takes the replies and hands [ControlProtocol#NOTIFIED] and [ControlProtocol#MARKS_CHANGED]
+/// frames to the owner. When the daemon goes away every call fails with
+/// `DEVICE_REINITIALIZATION_NEEDED` (1164).
 public final class DaemonClient implements AutoCloseable {
     /// How long a call waits for its reply before the daemon is considered gone.
     static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
@@ -88,7 +89,8 @@ public final class DaemonClient implements AutoCloseable {
     ///
     /// @param wantPrivilege 0: as the daemon's policy says, 1: not privileged, 2: privileged
     ///                      if the policy allows
-    /// @param notified      receives [ControlProtocol#NOTIFIED] frames (on the reader thread)
+    /// @param notified      receives [ControlProtocol#NOTIFIED] and [ControlProtocol#MARKS_CHANGED]
+    ///                      frames (on the reader thread)
     /// @param lost          called once if the daemon goes away (on the reader thread)
     /// @throws QosException `CONNECTION_REFUSED` (1225) when no daemon listens on `path`, or
     ///         the daemon's refusal (e.g. `NOT_SUPPORTED` for a protocol version it does not speak)
@@ -197,7 +199,7 @@ public final class DaemonClient implements AutoCloseable {
         try {
             while (true) {
                 Frame f = ControlProtocol.read(channel);
-                if (f.type() == NOTIFIED) {
+                if (f.type() == NOTIFIED || f.type() == MARKS_CHANGED) {
                     notified.accept(f);
                 } else {
                     CompletableFuture<Frame> c = calls.get(f.requestId());

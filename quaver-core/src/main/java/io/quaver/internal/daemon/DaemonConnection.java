@@ -128,7 +128,8 @@ final class DaemonConnection {
         boolean privileged = allowed && wantPrivilege != 1; // 0: as the policy says, 1: not, 2: if allowed
         QosOptions options = QosOptions.defaults().withPrivileged(privileged).withSinkPort(daemon.sinkPort())
                 .withMarkingPolicy(policy.marks()).withOffLinkExperiments(policy.offLinkExperiments())
-                .withTrackingGracePeriod(policy.trackingGrace()).withKernelShaping(false);
+                .withTrackingGracePeriod(policy.trackingGrace()).withKernelShaping(false)
+                .withProbeSecret(daemon.secret());
         session = EmbeddedSession.open(daemon.engine(), QosVersion.V1_0, options);
         Wire.Writer w = new Wire.Writer().u16(VERSION).bool(privileged).u16(daemon.sinkPort())
                 .bool(policy.offLinkExperiments()).i64(policy.trackingGrace().toMillis());
@@ -174,7 +175,7 @@ final class DaemonConnection {
                 } finally {
                     releaseShadows();
                 }
-                daemon.owners.put(id, owner);
+                daemon.flowAdded(id, this, owner);
                 w.i32(id);
                 flowMarks(w, session.marks(id));
             }
@@ -205,7 +206,7 @@ final class DaemonConnection {
                 }
                 session.remove(id, socket);
                 if (!session.exists(id)) {
-                    daemon.owners.remove(id);
+                    daemon.flowGone(id);
                 }
                 releaseShadows();
             }
@@ -272,6 +273,21 @@ final class DaemonConnection {
             case METRICS -> {
                 r.end();
                 metrics(w, daemon.metrics());
+            }
+            case GET_MARKS -> {
+                int id = r.i32();
+                r.end();
+                flowMarks(w, session.marks(id));
+            }
+            case SENT -> {
+                int id = r.i32();
+                long ipBytes = r.i64();
+                r.end();
+                if (!session.exists(id)) {
+                    throw new QosException(QosError.NOT_FOUND, "no flow " + Integer.toUnsignedString(id)
+                            + " on this connection");
+                }
+                daemon.sent(id, ipBytes);
             }
             default -> throw new QosException(QosError.NOT_SUPPORTED, "unknown request type " + f.type());
         }
@@ -375,6 +391,18 @@ final class DaemonConnection {
         }
     }
 
+    /// The engine changed the marks of this connection's flow `flowId` on its own (called with
+    /// the engine's lock held): the client is told, from a thread of its own.
+    void marksChanged(int flowId) {
+        Thread.ofVirtual().name("quaver-daemon-marks-" + number).start(() -> {
+            try {
+                reply(MARKS_CHANGED, 0, new Wire.Writer().i32(flowId));
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "client " + owner + " gone before a marks change: " + e);
+            }
+        });
+    }
+
     /// Closes the connection; its thread then cleans up ([#serve]).
     void shutdown() {
         closeQuietly(channel);
@@ -385,7 +413,7 @@ final class DaemonConnection {
     private void cleanup() {
         closeQuietly(channel);
         if (session != null) {
-            daemon.owners.values().removeIf(owner::equals);
+            daemon.flowsGone(owner);
             session.close();
             session = null;
         }

@@ -30,6 +30,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 import static io.quaver.internal.daemon.ControlProtocol.*;
 
@@ -46,9 +48,16 @@ import static io.quaver.internal.daemon.ControlProtocol.*;
 /// pending notifications complete with `DEVICE_REINITIALIZATION_NEEDED` (1164) and every later
 /// call fails with 1164; a new handle works once a daemon listens again.
 public final class DaemonSession implements Session {
-    /// A flow of this handle: its twin in the mirror engine and its mode.
-    private record LocalFlow(int localId, FlowMode mode) {
+    /// A flow of this handle: its twin in the mirror engine, its mode, and when its send count
+    /// was last reported to the daemon.
+    private record LocalFlow(int localId, FlowMode mode, AtomicLong lastReportNs) {
+        LocalFlow(int localId, FlowMode mode) {
+            this(localId, mode, new AtomicLong(System.nanoTime() - REPORT_EVERY_NS));
+        }
     }
+
+    /// How often, at most, a flow's send count goes to the daemon (while the flow sends).
+    static final long REPORT_EVERY_NS = 250_000_000L;
 
     private final DaemonClient client;
     private final EmbeddedSession local;
@@ -57,6 +66,10 @@ public final class DaemonSession implements Session {
     private final Map<Integer, LocalFlow> flows = new ConcurrentHashMap<>();
     private final Map<NetworkChannel, Integer> tokens = new IdentityHashMap<>();
     private final AtomicInteger lastToken = new AtomicInteger();
+    /// Held from a request that changes marks until its marks are on the socket, and while a
+    /// change the daemon announced is fetched and applied: the marks applied last are never
+    /// older than the daemon's current ones.
+    private final ReentrantLock marksLock = new ReentrantLock();
     /// Pending notifications by request id.
     private final Map<Integer, CompletableFuture<Object>> pending = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -145,24 +158,57 @@ public final class DaemonSession implements Session {
         }
         int localId = local.addFlow(socket, destination, type, FlowMode.NON_ADAPTIVE); // validates
         InetSocketAddress resolved = local.describe(localId).members().getFirst().destination();
-        int id;
-        Engine.FlowMarks marks;
+        marksLock.lock();
         try {
-            Wire.Writer w = new Wire.Writer().i32(token(socket)).bool(socket instanceof SocketChannel)
-                    .addr(resolved).u8(type.ordinal()).u8(mode.ordinal());
-            long[] reply = new long[1];
-            marks = client.call(ADD_FLOW, w, r -> {
-                reply[0] = r.i32();
-                return marksReply(r);
-            });
-            id = (int) reply[0];
-        } catch (QosException e) {
-            local.remove(localId, null);
-            throw e;
+            int id;
+            Engine.FlowMarks marks;
+            try {
+                Wire.Writer w = new Wire.Writer().i32(token(socket)).bool(socket instanceof SocketChannel)
+                        .addr(resolved).u8(type.ordinal()).u8(mode.ordinal());
+                long[] reply = new long[1];
+                marks = client.call(ADD_FLOW, w, r -> {
+                    reply[0] = r.i32();
+                    return marksReply(r);
+                });
+                id = (int) reply[0];
+            } catch (QosException e) {
+                local.remove(localId, null);
+                throw e;
+            }
+            local.mirrorMarks(localId, marks);
+            flows.put(id, new LocalFlow(localId, mode));
+            return id;
+        } finally {
+            marksLock.unlock();
         }
-        local.mirrorMarks(localId, marks);
-        flows.put(id, new LocalFlow(localId, mode));
-        return id;
+    }
+
+    /// Sends a request whose reply carries the flow's marks and puts them on its sockets.
+    private void callForMarks(LocalFlow f, int type, Wire.Writer body) {
+        marksLock.lock();
+        try {
+            local.mirrorMarks(f.localId(), client.call(type, body, DaemonSession::marksReply));
+        } finally {
+            marksLock.unlock();
+        }
+    }
+
+    /// The daemon changed a flow's marks on its own (a route-check result): fetch and apply
+    /// them, on a thread of its own (not the connection's reader).
+    private void marksChanged(int flowId) {
+        Thread.ofVirtual().name("quaver-daemon-marks").start(() -> {
+            marksLock.lock();
+            try {
+                LocalFlow f = flows.get(flowId);
+                if (f != null && !closed && lost == null) {
+                    callForMarks(f, GET_MARKS, new Wire.Writer().i32(flowId));
+                }
+            } catch (QosException e) {
+                // the flow, the handle or the daemon went meanwhile: nothing to mark
+            } finally {
+                marksLock.unlock();
+            }
+        });
     }
 
     @Override
@@ -176,14 +222,19 @@ public final class DaemonSession implements Session {
         InetSocketAddress resolved = destination != null ? destination : peer(socket);
         Wire.Writer w = new Wire.Writer().i32(flowId).i32(token(socket)).bool(socket instanceof SocketChannel)
                 .addr(resolved);
-        Engine.FlowMarks marks;
+        marksLock.lock();
         try {
-            marks = client.call(ADD_SOCKET, w, DaemonSession::marksReply);
-        } catch (QosException e) {
-            local.remove(f.localId(), socket);
-            throw e;
+            Engine.FlowMarks marks;
+            try {
+                marks = client.call(ADD_SOCKET, w, DaemonSession::marksReply);
+            } catch (QosException e) {
+                local.remove(f.localId(), socket);
+                throw e;
+            }
+            local.mirrorMarks(f.localId(), marks);
+        } finally {
+            marksLock.unlock();
         }
-        local.mirrorMarks(f.localId(), marks);
     }
 
     private static InetSocketAddress peer(NetworkChannel socket) {
@@ -233,8 +284,7 @@ public final class DaemonSession implements Session {
         if (type == null) {
             throw new QosException(QosError.INVALID_PARAMETER, "traffic type is null");
         }
-        local.mirrorMarks(f.localId(), client.call(SET_TYPE, new Wire.Writer().i32(flowId).u8(type.ordinal()),
-                DaemonSession::marksReply));
+        callForMarks(f, SET_TYPE, new Wire.Writer().i32(flowId).u8(type.ordinal()));
     }
 
     @Override
@@ -244,8 +294,7 @@ public final class DaemonSession implements Session {
             throw new QosException(QosError.INVALID_PARAMETER, "DSCP must be 0..63, was "
                     + Integer.toUnsignedString(dscp));
         }
-        local.mirrorMarks(f.localId(), client.call(SET_DSCP, new Wire.Writer().i32(flowId).u8(dscp),
-                DaemonSession::marksReply));
+        callForMarks(f, SET_DSCP, new Wire.Writer().i32(flowId).u8(dscp));
     }
 
     @Override
@@ -256,9 +305,14 @@ public final class DaemonSession implements Session {
         }
         Wire.Writer w = new Wire.Writer().i32(flowId);
         ControlProtocol.rate(w, rate);
-        Engine.FlowMarks marks = client.call(SET_RATE, w, DaemonSession::marksReply); // admission
-        local.setOutgoingRate(f.localId(), rate); // enforcement, here
-        local.mirrorMarks(f.localId(), marks);
+        marksLock.lock();
+        try {
+            Engine.FlowMarks marks = client.call(SET_RATE, w, DaemonSession::marksReply); // admission
+            local.setOutgoingRate(f.localId(), rate); // enforcement, here
+            local.mirrorMarks(f.localId(), marks);
+        } finally {
+            marksLock.unlock();
+        }
     }
 
     @Override
@@ -279,12 +333,15 @@ public final class DaemonSession implements Session {
 
     @Override
     public SendPath sendPath(int flowId) {
-        SendPath p = local.sendPath(flow(flowId).localId());
+        LocalFlow f = flow(flowId);
+        SendPath p = local.sendPath(f.localId());
         return new SendPath() {
             @Override
             public int send(ByteBuffer payload) {
                 try {
-                    return p.send(payload);
+                    int n = p.send(payload);
+                    report(flowId, f);
+                    return n;
                 } catch (QosException e) {
                     throw afterLoss(e);
                 }
@@ -293,7 +350,9 @@ public final class DaemonSession implements Session {
             @Override
             public int send(DatagramChannel socket, ByteBuffer payload, InetSocketAddress destination) {
                 try {
-                    return p.send(socket, payload, destination);
+                    int n = p.send(socket, payload, destination);
+                    report(flowId, f);
+                    return n;
                 } catch (QosException e) {
                     throw afterLoss(e);
                 }
@@ -303,7 +362,9 @@ public final class DaemonSession implements Session {
             public CompletableFuture<Integer> sendAsync(DatagramChannel socket, ByteBuffer payload,
                                                         InetSocketAddress destination) {
                 try {
-                    return p.sendAsync(socket, payload, destination);
+                    CompletableFuture<Integer> sent = p.sendAsync(socket, payload, destination);
+                    report(flowId, f); // what was sent by now (queued datagrams count when they leave)
+                    return sent;
                 } catch (QosException e) {
                     throw afterLoss(e);
                 }
@@ -314,6 +375,24 @@ public final class DaemonSession implements Session {
                 return p.nextSendTimeNs();
             }
         };
+    }
+
+    /// Tells the daemon how much the flow has sent (for its dashboard), at most every
+    /// [#REPORT_EVERY_NS]; no reply is awaited and a daemon that does not know the request
+    /// answers an error nobody reads.
+    private void report(int flowId, LocalFlow f) {
+        long now = System.nanoTime();
+        long last = f.lastReportNs().get();
+        if (now - last < REPORT_EVERY_NS || !f.lastReportNs().compareAndSet(last, now)) {
+            return;
+        }
+        long ipBytes;
+        try {
+            ipBytes = local.ipBytesSent(f.localId());
+        } catch (QosException e) {
+            return; // the flow or the handle is closing
+        }
+        client.sendOnly(SENT, new Wire.Writer().i32(flowId).i64(ipBytes));
     }
 
     /// A send path (kept by [io.quaver.QosFlow]) whose handle lost its daemon reports 1164,
@@ -380,8 +459,21 @@ public final class DaemonSession implements Session {
     }
 
     /// A notification's outcome (reader thread): completed on a thread of its own, since the
-    /// application's dependent stages may call this handle.
+    /// application's dependent stages may call this handle. A marks change announced by the
+    /// daemon is fetched and applied on a thread of its own too ([#marksChanged]).
     private void onNotified(Frame frame) {
+        if (frame.type() == MARKS_CHANGED) {
+            try {
+                Wire.Reader r = frame.reader();
+                int flowId = r.i32();
+                r.end();
+                marksChanged(flowId);
+            } catch (Wire.Malformed e) {
+                System.getLogger("io.quaver.daemon").log(System.Logger.Level.WARNING,
+                        "malformed marks change from the daemon: " + e.getMessage());
+            }
+            return;
+        }
         CompletableFuture<Object> f = pending.remove(frame.requestId());
         if (f == null) {
             return;

@@ -68,7 +68,8 @@ class ControlProtocolFuzzTest {
                 new Wire.Writer().i32(3),
                 new Wire.Writer().i32(1),
                 new Wire.Writer(),
-                new Wire.Writer().addr(new InetSocketAddress(LOOPBACK, 0)));
+                new Wire.Writer().addr(new InetSocketAddress(LOOPBACK, 0)),
+                new Wire.Writer().i32(1).i64(125_000));
     }
 
     private static byte[] mutate(byte[] in, Random rnd) {
@@ -204,7 +205,7 @@ class ControlProtocolFuzzTest {
                 });
                 int n = 750;
                 for (int id = 1; id <= n; id++) {
-                    int type = 2 + rnd.nextInt(14); // the request types after HELLO
+                    int type = 2 + rnd.nextInt(ControlProtocol.GET_MARKS - 1); // the request types after HELLO
                     byte[] body;
                     if (rnd.nextInt(4) == 0) {
                         body = new byte[rnd.nextInt(40)];

@@ -206,6 +206,34 @@ class DaemonTest {
     }
 
     @Test
+    void marksTheDaemonChangesAfterTheFlowWasCreatedReachTheClientsSocket() throws Exception {
+        fx.start();
+        fx.confineProbers(); // no sink answers: estimates and route checks only as injected below
+        QosSubsystem qos = fx.handle();
+        DatagramChannel ch = udp();
+        InetSocketAddress dest = (InetSocketAddress) receiver.getLocalAddress();
+        QosFlow flow = qos.addFlow(ch, null, TrafficType.AUDIO_VIDEO, FlowMode.ADAPTIVE);
+        fx.daemon.hostEngine().adaptive().injectEstimates(dest, fx.daemon.sinkPort(), 100_000_000, 50_000_000);
+        flow.setOutgoingRate(OutgoingRate.of(1_000_000, Shaping.SHAPE_AND_MARK));
+        assertThat(tos(ch)).isEqualTo(40 << 2);
+        var platform = io.quaver.internal.platform.Platform.current();
+        int own = platform.priority(ch).orElseThrow();
+        assertThat(flow.packetPriority().conformantL2()).isZero(); // no route check yet: no 802.1p
+
+        // the route check passes later, on the daemon's prober: the 802.1p tag reaches this socket
+        fx.daemon.hostEngine().routeChecked(LOOPBACK, fx.daemon.sinkPort(), true);
+        await(() -> platform.priority(ch).orElse(-1) == 5, "the 802.1p user priority is on the client's socket");
+        assertThat(flow.packetPriority().conformantL2()).isEqualTo(5);
+        assertThat(tos(ch)).isEqualTo(40 << 2);
+        // and a failed one takes it away again
+        fx.daemon.hostEngine().routeChecked(LOOPBACK, fx.daemon.sinkPort(), false);
+        await(() -> platform.priority(ch).orElse(-1) == own, "the socket's own priority is back");
+        assertThat(flow.packetPriority().conformantL2()).isZero();
+        flow.close();
+        assertThat(platform.priority(ch).orElseThrow()).isEqualTo(own);
+    }
+
+    @Test
     void theDaemonsSinkCountsWhatItCannotServe() throws Exception {
         fx.start();
         QosSubsystem qos = fx.handle();
