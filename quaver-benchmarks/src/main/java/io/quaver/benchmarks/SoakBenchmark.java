@@ -126,6 +126,15 @@ public final class SoakBenchmark {
         int sinkPort;
         long churnOps;
         long errors;
+        /// Failed calls by operation and error ("track: HOST_UNREACHABLE (1232)").
+        final java.util.TreeMap<String, Long> errorKinds = new java.util.TreeMap<>();
+
+        void failed(String operation, Exception e) {
+            errors++;
+            String kind = e instanceof QosException q ? q.error() + " (" + q.error().code() + ")"
+                    : e.getClass().getSimpleName();
+            errorKinds.merge(operation + ": " + kind, 1L, Long::sum);
+        }
 
         Soak(int flowCount, int clientCount) {
             this.flowCount = flowCount;
@@ -187,7 +196,7 @@ public final class SoakBenchmark {
             try {
                 handleOf(client).startTrackingClient(new InetSocketAddress(client(client), sinkPort));
             } catch (QosException | IOException e) {
-                errors++;
+                failed("track", e);
             }
         }
 
@@ -195,7 +204,7 @@ public final class SoakBenchmark {
             try {
                 handleOf(client).stopTrackingClient(new InetSocketAddress(client(client), sinkPort));
             } catch (QosException | IOException e) {
-                errors++;
+                failed("untrack", e);
             }
         }
 
@@ -212,7 +221,7 @@ public final class SoakBenchmark {
                 flows[i] = f;
                 channels[i] = ch;
             } catch (QosException e) {
-                errors++;
+                failed("addFlow", e);
                 ch.close();
             }
         }
@@ -248,7 +257,7 @@ public final class SoakBenchmark {
                     try {
                         flows[i].send(channels[i], payload.clear(), null);
                     } catch (QosException e) {
-                        errors++;
+                        failed("send", e);
                     }
                 }
             }
@@ -441,11 +450,14 @@ public final class SoakBenchmark {
         double cpuMean = samples.stream().skip(1).mapToDouble(Sample::cpuPct).average().orElse(0);
         System.out.printf(Locale.ROOT, "mean CPU %.1f %% of one core; %d churn operations, %d errors; %s%n", cpuMean,
                 soak.churnOps, soak.errors, ok ? "PASS: nothing grew without bound" : "FAIL: growth");
+        soak.errorKinds.forEach((kind, n) -> System.out.printf(Locale.ROOT, "  %d × %s%n", n, kind));
         StringBuilder js = new StringBuilder();
         js.append(String.format(Locale.ROOT, "{\n  \"benchmark\": \"soak\",\n  \"durationS\": %d,\n  \"flows\": %d,"
                         + "\n  \"trackedClients\": %d,\n  \"churnOps\": %d,\n  \"errors\": %d,\n  \"meanCpuPct\": %.2f,"
-                        + "\n  \"sinkSessions\": %d,\n  \"sinkDroppedMessages\": %d,\n  \"pass\": %b,\n  \"samples\": [\n",
+                        + "\n  \"errorKinds\": {%s},\n  \"sinkSessions\": %d,\n  \"sinkDroppedMessages\": %d,\n  \"pass\": %b,\n  \"samples\": [\n",
                 duration.toSeconds(), soak.flowCount, soak.clientCount, soak.churnOps, soak.errors, cpuMean,
+                soak.errorKinds.entrySet().stream().map(e -> "\"" + e.getKey() + "\": " + e.getValue())
+                        .collect(java.util.stream.Collectors.joining(", ")),
                 sinkSessions, sinkDrops, ok));
         for (int i = 0; i < samples.size(); i++) {
             Sample s = samples.get(i);
