@@ -235,6 +235,34 @@ class RateShapingTest {
     }
 
     @Test
+    void theSendPathFollowsTheApplicationConnectingAndDisconnectingItsSocket() throws Exception {
+        try (ArrivalRecorder registered = ArrivalRecorder.onLoopback();
+             ArrivalRecorder peer = ArrivalRecorder.onLoopback();
+             DatagramChannel tx = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+             QosSubsystem qos = QosSubsystem.open()) {
+            QosFlow flow = qos.addFlow(tx, registered.address(), TrafficType.AUDIO_VIDEO, FlowMode.NON_ADAPTIVE);
+            for (Shaping shaping : new Shaping[] {null, Shaping.SHAPE_ONLY, Shaping.USE_NON_CONFORMANT_MARKINGS}) {
+                if (shaping != null) {
+                    flow.setOutgoingRate(OutgoingRate.of(1_000_000_000L, shaping));
+                }
+                int registeredBefore = registered.count();
+                int peerBefore = peer.count();
+                assertThat(sendBlocking(flow, 3)).isPositive(); // unconnected: to the registered destination
+                tx.connect(peer.address()); // connected elsewhere: the JDK writes to the peer
+                assertThat(sendBlocking(flow, 4)).isPositive();
+                tx.disconnect();
+                assertThat(sendBlocking(flow, 5)).isPositive(); // back to the registered destination
+                tx.connect(registered.address()); // connected to the registered destination itself
+                assertThat(sendBlocking(flow, 6)).isPositive();
+                tx.disconnect();
+                assertThat(registered.awaitCount(registeredBefore + 14, 5_000)).as("with %s", shaping)
+                        .isEqualTo(registeredBefore + 14);
+                assertThat(peer.awaitCount(peerBefore + 4, 5_000)).as("with %s", shaping).isEqualTo(peerBefore + 4);
+            }
+        }
+    }
+
+    @Test
     void oneRateCoversEverySocketAndDestinationOfTheFlow() throws Exception {
         long rateBps = 8_000_000;
         int perSocket = 400;

@@ -1089,6 +1089,9 @@ public final class Engine {
         volatile int appliedPriority = -2;
         /// The `SO_PRIORITY` the engine wants on the socket (-1: leave as is).
         int wantedPriority = -1;
+        /// Whether the datagram channel was connected when last seen by a send path: a hint
+        /// (racy by design, any value is safe), see `FlowSender.transmit`.
+        boolean datagramConnected;
 
         SocketState(NetworkChannel channel, SocketInfo info, int originalTos, OptionalInt originalPriority) {
             this.channel = channel;
@@ -1096,6 +1099,7 @@ public final class Engine {
             this.originalTos = originalTos;
             this.originalPriority = originalPriority;
             this.appliedTos = originalTos;
+            this.datagramConnected = channel instanceof DatagramChannel dc && dc.isConnected();
         }
 
         /// Puts other marks on the socket for the datagrams that follow (a send path marking per

@@ -79,6 +79,45 @@ final class LinuxAbi {
     /// `ENOTCONN`: `getpeername` on an unconnected socket.
     static final int ENOTCONN = 107;
 
+    // ---- netlink sock_diag (linux/netlink.h, linux/sock_diag.h, linux/inet_diag.h) -----------
+
+    /// `AF_NETLINK`.
+    static final int AF_NETLINK = 16;
+    /// `NETLINK_SOCK_DIAG`: the socket-monitoring netlink protocol (what `ss` uses).
+    static final int NETLINK_SOCK_DIAG = 4;
+    /// `SOCK_CLOEXEC` (socket type flag).
+    static final int SOCK_CLOEXEC = 0x80000;
+    /// `IPPROTO_UDP`.
+    static final int IPPROTO_UDP = 17;
+    /// `MSG_DONTWAIT`.
+    static final int MSG_DONTWAIT = 0x40;
+    /// `SOCK_DIAG_BY_FAMILY`: the request and reply message type.
+    static final int SOCK_DIAG_BY_FAMILY = 20;
+    /// `NLMSG_ERROR`: an error (or acknowledgement) reply, `struct nlmsgerr`.
+    static final int NLMSG_ERROR = 2;
+    /// `NLM_F_REQUEST`.
+    static final int NLM_F_REQUEST = 1;
+    /// `sizeof(struct nlmsghdr)` (= `NLMSG_HDRLEN`).
+    static final int NLMSGHDR_SIZE = 16;
+    /// `sizeof(struct inet_diag_req_v2)`.
+    static final int INET_DIAG_REQ_V2_SIZE = 56;
+    /// `offsetof(struct inet_diag_req_v2, idiag_states)` (u32 bit mask of TCP states).
+    static final int INET_DIAG_REQ_STATES_OFFSET = 4;
+    /// `offsetof(struct inet_diag_req_v2, id)`: the `struct inet_diag_sockid`.
+    static final int INET_DIAG_REQ_ID_OFFSET = 8;
+    /// `offsetof(struct inet_diag_sockid, idiag_dport)` (`idiag_sport` is at 0), big-endian.
+    static final int INET_DIAG_SOCKID_DPORT_OFFSET = 2;
+    /// `offsetof(struct inet_diag_sockid, idiag_src)`: 4 × be32.
+    static final int INET_DIAG_SOCKID_SRC_OFFSET = 4;
+    /// `offsetof(struct inet_diag_sockid, idiag_dst)`: 4 × be32.
+    static final int INET_DIAG_SOCKID_DST_OFFSET = 20;
+    /// `offsetof(struct inet_diag_sockid, idiag_cookie)`: 2 × u32, `INET_DIAG_NOCOOKIE` = all ones.
+    static final int INET_DIAG_SOCKID_COOKIE_OFFSET = 40;
+    /// `offsetof(struct inet_diag_msg, idiag_inode)` (u32).
+    static final int INET_DIAG_MSG_INODE_OFFSET = 68;
+    /// `sizeof(struct inet_diag_msg)`.
+    static final int INET_DIAG_MSG_SIZE = 72;
+
     // ---- struct sockaddr_in / sockaddr_in6 / sockaddr_storage --------------------------------
 
     /// `sizeof(struct sockaddr_storage)`: big enough for any address.

@@ -87,6 +87,16 @@ final class LinuxNative {
     /// `int setns(int fd, int nstype)`
     private static final MethodHandle SETNS = downcall("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
 
+    /// `int socket(int domain, int type, int protocol)`
+    private static final MethodHandle SOCKET = downcall("socket",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    /// `ssize_t send(int fd, const void *buf, size_t len, int flags)`
+    private static final MethodHandle SEND = downcall("send",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    /// `ssize_t recv(int fd, void *buf, size_t len, int flags)`
+    private static final MethodHandle RECV = downcall("recv",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+
     /// `SIOCGSKNS` (linux/sockios.h): a new descriptor (close-on-exec) of the network namespace
     /// a socket belongs to; Linux ≥ 4.9.
     static final long SIOCGSKNS = 0x894C;
@@ -283,6 +293,56 @@ final class LinuxNative {
                 throw unexpected(t);
             }
             check("close", result, state);
+        }
+    }
+
+    // ---- netlink -------------------------------------------------------------------------------
+
+    /// `socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, protocol)`: a netlink socket (the caller
+    /// owns it) in the calling thread's network namespace.
+    static int netlinkSocket(int protocol) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
+            int result;
+            try {
+                result = (int) SOCKET.invokeExact(state, LinuxAbi.AF_NETLINK,
+                        LinuxAbi.SOCK_DGRAM | LinuxAbi.SOCK_CLOEXEC, protocol);
+            } catch (Throwable t) {
+                throw unexpected(t);
+            }
+            return check("socket", result, state);
+        }
+    }
+
+    /// `send(fd, message, size, 0)` on a netlink socket (to the kernel).
+    ///
+    /// @return the bytes sent
+    static long send(int fd, MemorySegment message) throws ErrnoException {
+        return transfer("send", SEND, fd, message, 0);
+    }
+
+    /// `recv(fd, buffer, size, MSG_DONTWAIT)`: a reply that is already queued (the kernel answers
+    /// sock_diag requests synchronously, within `send`); `EAGAIN` if there is none.
+    ///
+    /// @return the bytes received
+    static long recvNow(int fd, MemorySegment buffer) throws ErrnoException {
+        return transfer("recv", RECV, fd, buffer, LinuxAbi.MSG_DONTWAIT);
+    }
+
+    private static long transfer(String call, MethodHandle handle, int fd, MemorySegment data, int flags)
+            throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
+            long result;
+            try {
+                result = (long) handle.invokeExact(state, fd, data, data.byteSize(), flags);
+            } catch (Throwable t) {
+                throw unexpected(t);
+            }
+            if (result == -1) {
+                throw new ErrnoException(call, (int) ERRNO.get(state, 0L));
+            }
+            return result;
         }
     }
 

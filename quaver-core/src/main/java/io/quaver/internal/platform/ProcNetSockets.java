@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -127,9 +128,10 @@ final class ProcNetSockets {
     /// (duplicates the finder holds) are never returned.
     ///
     /// The cost does not grow with the number of open descriptors in the usual case: first the
-    /// index of earlier listings is consulted (one `readlink` per hint, to confirm it); then
-    /// `/proc/self/fd` is listed (no system call per entry) and only numbers not seen before
-    /// are read. Only when a socket is still missing, because its number was reused since it
+    /// index of earlier listings is consulted (one `readlink` per hint, to confirm it); then up
+    /// to [#FREE_NUMBER_PROBES] numbers that were free when last seen are read, lowest first;
+    /// then `/proc/self/fd` is listed (no system call per entry) and only numbers not seen
+    /// before are read. Only when a socket is still missing, because its number was reused since it
     /// was last read, are all known numbers read again, newest first.
     static synchronized List<SocketFdFinder.Location> locate(Set<Long> inodes, Set<Integer> skip) {
         if (inodes.isEmpty()) {
@@ -138,9 +140,10 @@ final class ProcNetSockets {
         Set<Long> missing = new HashSet<>(inodes);
         List<SocketFdFinder.Location> found = new ArrayList<>();
         takeConfirmed(missing, skip, found);
-        if (missing.isEmpty()) {
+        if (missing.isEmpty() || probeFreeNumbers(missing, skip, found)) {
             return found;
         }
+        listings++;
         String[] names = PROC_SELF_FD_DIR.list();
         if (names == null) {
             return found;
@@ -176,6 +179,41 @@ final class ProcNetSockets {
         return found;
     }
 
+    /// How many times [#locate] listed `/proc/self/fd` (for tests of the probing). Class lock.
+    private static long listings;
+
+    /// How many times [#locate] has listed `/proc/self/fd` so far.
+    static synchronized long listings() {
+        return listings;
+    }
+
+    /// How many descriptor numbers [#probeFreeNumbers] reads at most before listing.
+    static final int FREE_NUMBER_PROBES = 16;
+
+    /// Looks for the `missing` sockets at the numbers that were free when last seen, lowest
+    /// first: the kernel gives a new descriptor the lowest free number, so a socket opened since
+    /// the last listing is almost always among the first few. Reads at most
+    /// [#FREE_NUMBER_PROBES] numbers (one `readlink` each), none if nothing is indexed yet.
+    ///
+    /// @return whether every missing socket was found
+    private static boolean probeFreeNumbers(Set<Long> missing, Set<Integer> skip, List<SocketFdFinder.Location> found) {
+        if (INODE_BY_FD.isEmpty()) {
+            return false;
+        }
+        int probes = 0;
+        for (int fd = 0; probes < FREE_NUMBER_PROBES && !missing.isEmpty(); fd++) {
+            if (INODE_BY_FD.containsKey(fd) || skip.contains(fd)) {
+                continue;
+            }
+            probes++;
+            long inode = read(fd);
+            if (inode >= 0 && missing.remove(inode)) {
+                found.add(new SocketFdFinder.Location(fd, inode));
+            }
+        }
+        return missing.isEmpty();
+    }
+
     /// Forgets everything indexed (for measurements of the cold path).
     static synchronized void clearIndex() {
         INODE_BY_FD.clear();
@@ -194,12 +232,20 @@ final class ProcNetSockets {
         }
     }
 
-    /// Reads `fd`'s link and records it.
+    /// Reads `fd`'s link and records it; a number that is not open is forgotten rather than
+    /// recorded (the listing's own directory descriptor, closed by the time it is read, must stay
+    /// a free number for [#probeFreeNumbers]).
     ///
-    /// @return the socket inode, or -1
+    /// @return the socket inode, or -1 (not a socket, or not open)
     private static long read(int fd) {
-        long inode = SocketFdFinder.socketInode(PROC_SELF_FD.resolve(Integer.toString(fd)));
-        Long previous = INODE_BY_FD.put(fd, inode);
+        Path link = PROC_SELF_FD.resolve(Integer.toString(fd));
+        long inode = SocketFdFinder.socketInode(link);
+        Long previous;
+        if (inode < 0 && !Files.exists(link, LinkOption.NOFOLLOW_LINKS)) {
+            previous = INODE_BY_FD.remove(fd);
+        } else {
+            previous = INODE_BY_FD.put(fd, inode);
+        }
         if (previous != null && previous >= 0 && previous != inode) {
             FD_BY_INODE.remove(previous, fd);
         }

@@ -54,14 +54,18 @@ import java.util.stream.Collectors;
 ///    same port), and a JDK that reports addresses differently than expected costs
 ///    performance or, at worst, makes the lookup fail, never picks a wrong socket.
 ///
-/// For a **bound** channel, steps 1–2 are narrowed first ([ProcNetSockets]): the kernel's
-/// socket tables (`/proc/self/net/{tcp,tcp6}` or `{udp,udp6}`) name the inodes with the
-/// channel's local port and remote port (0 when not connected), and those inodes are looked up
-/// in `/proc/self/fd` by `readlink` alone, through an index of numbers read before (every hint
-/// re-read, and re-checked on the duplicate). Steps 2–4 then run on those few sockets only,
-/// sentinel included. If that does not identify the channel (another network namespace, an
-/// address changed concurrently, tables unreadable), the full scan above runs as before. The
-/// narrowing never decides identity, so it cannot make the finder pick a wrong socket.
+/// For a **bound** channel, steps 1–2 are narrowed first. The kernel's exact lookup
+/// ([SockDiag], `NETLINK_SOCK_DIAG` by local and remote address and port) names the inode of
+/// the socket, at a cost independent of the number of sockets; failing that, the kernel's
+/// socket tables (`/proc/self/net/{tcp,tcp6}` or `{udp,udp6}`, [ProcNetSockets]) name the
+/// inodes with the channel's local port and remote port (0 when not connected). Those inodes
+/// are looked up in `/proc/self/fd` by `readlink` alone, through an index of numbers read
+/// before: a hint first, then the numbers that were free when last seen, lowest first (where
+/// the kernel puts a new descriptor), and only then a listing (every hint re-read, and
+/// re-checked on the duplicate). Steps 2–4 then run on those few sockets only, sentinel
+/// included. If that does not identify the channel (another network namespace, an address
+/// changed concurrently, tables unreadable), the next narrowing and finally the full scan above
+/// run. The narrowing never decides identity, so it cannot make the finder pick a wrong socket.
 ///
 /// The sentinel is kept even when the tables name exactly one inode. Skipping it would rest on
 /// the channel's addresses as read before the tables: a concurrent `connect`/`bind`/`disconnect`
@@ -120,6 +124,18 @@ final class SocketFdFinder {
     }
 
     private final Map<NetworkChannel, Location> cache = Collections.synchronizedMap(new WeakHashMap<>());
+    /// Whether discovery asks the kernel's exact lookup ([SockDiag]) before the tables.
+    private final boolean exactLookup;
+
+    SocketFdFinder() {
+        this(true);
+    }
+
+    /// @param exactLookup false to skip the sock_diag step (tests use it to exercise the
+    ///                    sentinel over the look-alikes the tables name)
+    SocketFdFinder(boolean exactLookup) {
+        this.exactLookup = exactLookup;
+    }
 
     /// Runs `action` on a private duplicate of `channel`'s socket descriptor.
     ///
@@ -216,6 +232,16 @@ final class SocketFdFinder {
             // Bound: let the kernel's socket tables name the few sockets with this port (pair),
             // then look only for those in /proc/self/fd. Only a narrowing, like address pruning:
             // the sentinel below still proves identity, and a miss falls back to the full scan.
+            // First the kernel's exact lookup (sock_diag: independent of the number of sockets),
+            // then its tables (/proc/self/net: a walk over every socket of the namespace).
+            List<Location> exact = exactLookup ? ProcNetSockets.locate(SockDiag.inodes(view.socketType(),
+                    view.local(), view.remote()), BORROWED_FDS) : List.of();
+            if (!exact.isEmpty()) {
+                Optional<Discovery> found = discoverAmong(channel, sentinel, view, exact);
+                if (found.isPresent()) {
+                    return found;
+                }
+            }
             List<Location> listed = ProcNetSockets.locate(ProcNetSockets.inodes(view.socketType(),
                     view.local().getPort(), view.remote() == null ? 0 : view.remote().getPort()), BORROWED_FDS);
             if (!listed.isEmpty()) {

@@ -52,6 +52,26 @@ class LinuxAbiHeaderTest {
         t.put("F_DUPFD_CLOEXEC", new Entry("F_DUPFD_CLOEXEC", LinuxAbi.F_DUPFD_CLOEXEC));
         t.put("EBADF", new Entry("EBADF", LinuxAbi.EBADF));
         t.put("ENOTCONN", new Entry("ENOTCONN", LinuxAbi.ENOTCONN));
+        t.put("AF_NETLINK", new Entry("AF_NETLINK", LinuxAbi.AF_NETLINK));
+        t.put("NETLINK_SOCK_DIAG", new Entry("NETLINK_SOCK_DIAG", LinuxAbi.NETLINK_SOCK_DIAG));
+        t.put("SOCK_CLOEXEC", new Entry("SOCK_CLOEXEC", LinuxAbi.SOCK_CLOEXEC));
+        t.put("IPPROTO_UDP", new Entry("IPPROTO_UDP", LinuxAbi.IPPROTO_UDP));
+        t.put("MSG_DONTWAIT", new Entry("MSG_DONTWAIT", LinuxAbi.MSG_DONTWAIT));
+        t.put("SOCK_DIAG_BY_FAMILY", new Entry("SOCK_DIAG_BY_FAMILY", LinuxAbi.SOCK_DIAG_BY_FAMILY));
+        t.put("NLMSG_ERROR", new Entry("NLMSG_ERROR", LinuxAbi.NLMSG_ERROR));
+        t.put("NLM_F_REQUEST", new Entry("NLM_F_REQUEST", LinuxAbi.NLM_F_REQUEST));
+        t.put("NLMSGHDR_SIZE", new Entry("sizeof(struct nlmsghdr)", LinuxAbi.NLMSGHDR_SIZE));
+        t.put("INET_DIAG_REQ_V2_SIZE", new Entry("sizeof(struct inet_diag_req_v2)", LinuxAbi.INET_DIAG_REQ_V2_SIZE));
+        t.put("INET_DIAG_REQ_STATES_OFFSET", new Entry("offsetof(struct inet_diag_req_v2, idiag_states)", LinuxAbi.INET_DIAG_REQ_STATES_OFFSET));
+        t.put("INET_DIAG_REQ_ID_OFFSET", new Entry("offsetof(struct inet_diag_req_v2, id)", LinuxAbi.INET_DIAG_REQ_ID_OFFSET));
+        t.put("INET_DIAG_SOCKID_DPORT_OFFSET", new Entry("offsetof(struct inet_diag_sockid, idiag_dport)", LinuxAbi.INET_DIAG_SOCKID_DPORT_OFFSET));
+        t.put("INET_DIAG_SOCKID_SRC_OFFSET", new Entry("offsetof(struct inet_diag_sockid, idiag_src)", LinuxAbi.INET_DIAG_SOCKID_SRC_OFFSET));
+        t.put("INET_DIAG_SOCKID_DST_OFFSET", new Entry("offsetof(struct inet_diag_sockid, idiag_dst)", LinuxAbi.INET_DIAG_SOCKID_DST_OFFSET));
+        t.put("INET_DIAG_SOCKID_COOKIE_OFFSET", new Entry("offsetof(struct inet_diag_sockid, idiag_cookie)", LinuxAbi.INET_DIAG_SOCKID_COOKIE_OFFSET));
+        t.put("INET_DIAG_MSG_INODE_OFFSET", new Entry("offsetof(struct inet_diag_msg, idiag_inode)", LinuxAbi.INET_DIAG_MSG_INODE_OFFSET));
+        t.put("INET_DIAG_MSG_SIZE", new Entry("sizeof(struct inet_diag_msg)", LinuxAbi.INET_DIAG_MSG_SIZE));
+        t.put("sizeof(idiag_inode)", new Entry("sizeof(((struct inet_diag_msg *)0)->idiag_inode)", Integer.BYTES));
+        t.put("offsetof(idiag_sport)", new Entry("offsetof(struct inet_diag_sockid, idiag_sport)", 0));
         // C types whose sizes the Java side assumes.
         t.put("sizeof(int)", new Entry("sizeof(int)", Integer.BYTES));
         t.put("sizeof(socklen_t)", new Entry("sizeof(socklen_t)", Integer.BYTES));
@@ -96,6 +116,9 @@ class LinuxAbiHeaderTest {
                 #include <sys/socket.h>
                 #include <netinet/in.h>
                 #include <linux/tcp.h>
+                #include <linux/netlink.h>
+                #include <linux/sock_diag.h>
+                #include <linux/inet_diag.h>
 
                 int main(void) {
                 """);

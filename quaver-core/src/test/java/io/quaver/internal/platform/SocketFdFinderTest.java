@@ -87,14 +87,32 @@ class SocketFdFinderTest {
         return inode.get();
     }
 
-    /// A fresh discovery agrees with `inode` and had to tell at least `minCandidates` apart.
+    /// A fresh discovery agrees with `inode`, and one without the kernel's exact lookup (which
+    /// usually leaves a single candidate) had to tell at least `minCandidates` apart.
     private Discovery assertDiscovers(NetworkChannel channel, long inode, int minCandidates) {
-        Optional<Discovery> discovery = finder.discover(channel);
+        Optional<Discovery> exact = finder.discover(channel);
+        assertThat(exact).isPresent();
+        assertThat(exact.get().location().inode()).isEqualTo(inode);
+        Optional<Discovery> discovery = new SocketFdFinder(false).discover(channel);
         assertThat(discovery).isPresent();
         assertThat(discovery.get().location().inode()).isEqualTo(inode);
         assertThat(discovery.get().candidates()).as("sockets left after address pruning")
                 .isGreaterThanOrEqualTo(minCandidates);
         return discovery.get();
+    }
+
+    @Test
+    void theKernelsExactLookupLeavesOneCandidateForAUniquelyBoundSocketOrConnection() throws IOException {
+        DatagramChannel datagram = sockets.datagram(null);
+        datagram.bind(new InetSocketAddress(TestSockets.IPV4_LOOPBACK, 0));
+        SocketChannel[] pair = sockets.connect(sockets.server(), null);
+        for (NetworkChannel channel : List.of(datagram, pair[0], pair[1])) {
+            long inode = assertIdentifies(channel);
+            Optional<Discovery> discovery = finder.discover(channel);
+            assertThat(discovery).isPresent();
+            assertThat(discovery.get().location().inode()).isEqualTo(inode);
+            assertThat(discovery.get().candidates()).as("sockets the sentinel examined for %s", channel).isEqualTo(1);
+        }
     }
 
     // ---- datagram channels ---------------------------------------------------------------------

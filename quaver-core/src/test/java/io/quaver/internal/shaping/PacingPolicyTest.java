@@ -61,12 +61,23 @@ class PacingPolicyTest {
         assertThat(PacingPolicy.spinWindowNs(499_999, 80_000)).isZero();
         // 80 µs overshoot: 120 µs window, capped at a tenth of a 1 ms gap
         assertThat(PacingPolicy.spinWindowNs(1_000_000, 80_000)).isEqualTo(100_000);
-        assertThat(PacingPolicy.spinWindowNs(10_000_000, 80_000)).isEqualTo(120_000);
+        assertThat(PacingPolicy.spinWindowNs(2_000_000, 80_000)).isEqualTo(120_000);
         // a quiet host: never below 100 µs
-        assertThat(PacingPolicy.spinWindowNs(10_000_000, 10_000)).isEqualTo(100_000);
-        // a slow-waking host: 300 µs → 395 µs; capped at 2 ms for huge overshoots
-        assertThat(PacingPolicy.spinWindowNs(28_000_000, 300_000)).isEqualTo(395_000);
+        assertThat(PacingPolicy.spinWindowNs(1_500_000, 10_000)).isEqualTo(100_000);
+        // low rates spend the budget of a twentieth of the gap: 10 ms gap (100 packets/s) →
+        // 500 µs, 5 % of a core, whatever the tracked overshoot
+        assertThat(PacingPolicy.spinWindowNs(10_000_000, 80_000)).isEqualTo(500_000);
+        assertThat(PacingPolicy.spinWindowNs(10_000_000, 10_000)).isEqualTo(500_000);
+        // a slow-waking host: 300 µs → 395 µs where that is above the budget
+        assertThat(PacingPolicy.spinWindowNs(4_000_000, 300_000)).isEqualTo(395_000);
+        // capped at 2 ms: for huge overshoots, and for the budget of very slow flows (25 ms
+        // gap: 1.25 ms; 100 ms: 2 ms, 2 % of a core)
+        assertThat(PacingPolicy.spinWindowNs(25_000_000, 80_000)).isEqualTo(1_250_000);
+        assertThat(PacingPolicy.spinWindowNs(100_000_000, 80_000)).isEqualTo(2_000_000);
         assertThat(PacingPolicy.spinWindowNs(100_000_000, 4_000_000)).isEqualTo(2_000_000);
+        for (long gapNs = PacingPolicy.MIN_SPIN_GAP_NS; gapNs < 200_000_000; gapNs += 333_333) {
+            assertThat(PacingPolicy.spinWindowNs(gapNs, 5_000_000)).as("gap %d ns", gapNs).isLessThanOrEqualTo(gapNs / 10);
+        }
         assertThat(PacingPolicy.parkNs(1_000_000, 395_000)).isEqualTo(605_000);
         assertThat(PacingPolicy.parkNs(300_000, 395_000)).isZero();
     }
