@@ -52,6 +52,11 @@ class LinuxAbiHeaderTest {
         t.put("F_DUPFD_CLOEXEC", new Entry("F_DUPFD_CLOEXEC", LinuxAbi.F_DUPFD_CLOEXEC));
         t.put("EBADF", new Entry("EBADF", LinuxAbi.EBADF));
         t.put("ENOTCONN", new Entry("ENOTCONN", LinuxAbi.ENOTCONN));
+        t.put("ENOENT", new Entry("ENOENT", LinuxAbi.ENOENT));
+        t.put("SIOCGSTAMPNS", new Entry("SIOCGSTAMPNS", LinuxAbi.SIOCGSTAMPNS));
+        t.put("TIMESPEC_SIZE", new Entry("sizeof(struct timespec)", LinuxAbi.TIMESPEC_SIZE));
+        t.put("TV_SEC_OFFSET", new Entry("offsetof(struct timespec, tv_sec)", LinuxAbi.TV_SEC_OFFSET));
+        t.put("TV_NSEC_OFFSET", new Entry("offsetof(struct timespec, tv_nsec)", LinuxAbi.TV_NSEC_OFFSET));
         // C types whose sizes the Java side assumes.
         t.put("sizeof(int)", new Entry("sizeof(int)", Integer.BYTES));
         t.put("sizeof(socklen_t)", new Entry("sizeof(socklen_t)", Integer.BYTES));
@@ -93,9 +98,12 @@ class LinuxAbiHeaderTest {
                 #include <stddef.h>
                 #include <stdio.h>
                 #include <string.h>
+                #include <time.h>
+                #include <sys/ioctl.h>
                 #include <sys/socket.h>
                 #include <netinet/in.h>
                 #include <linux/tcp.h>
+                #include <linux/sockios.h>
 
                 int main(void) {
                 """);
