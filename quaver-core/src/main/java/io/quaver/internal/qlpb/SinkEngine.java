@@ -37,10 +37,11 @@ import java.util.function.ToLongFunction;
 ///   `maxSessions`;
 /// * `quaver-sink-session-<n>` / `quaver-sink-writer-<n>` (virtual): one pair per control
 ///   connection, see [SinkSession];
-/// * `quaver-sink-udp-<port>` (platform, dedicated): receives every probe, timestamps it
-///   with its arrival time ([ReceiveTimestamps]: the kernel's receive timestamp where the
-///   platform has it, otherwise [System#nanoTime()] right after the receive returns; on the
-///   [System#nanoTime()] clock, converted to 100 ns units), and runs the per-session packet-pair and route-check state, which only it touches.
+/// * `quaver-sink-udp-<port>` (platform, dedicated): receives every probe, timestamps the
+///   probegap and packet-pair probes that pass the source limit with their arrival time
+///   ([ReceiveTimestamps]: the kernel's receive timestamp where the platform has it, otherwise
+///   [System#nanoTime()] right after the receive returns; converted to 100 ns units), and
+///   runs the per-session packet-pair and route-check state, which only it touches.
 ///   Its loop allocates nothing per probe: one direct receive buffer, one [ProbeView], the
 ///   JDK's cached sender address, an allocation-free [SessionRegistry] lookup; probegap
 ///   replies are built in place in the receive buffer.
@@ -346,7 +347,7 @@ public final class SinkEngine implements Closeable {
                 LOG.log(System.Logger.Level.DEBUG, () -> "sink receive failed: " + e);
                 continue;
             }
-            long nowNanos = udpStamps.receivedNs(System.nanoTime());
+            long nowNanos = System.nanoTime();
             if (!(from instanceof InetSocketAddress sender)) {
                 continue;
             }
@@ -382,9 +383,10 @@ public final class SinkEngine implements Closeable {
             return;
         }
         counters.probesReceived.incrementAndGet();
+        // the arrival time only for the probes that carry it: a flood costs no extra call
         switch (view.messageId()) {
-            case QlpbCodec.ID_PROBEGAP -> reflect(datagram, sender, nowNanos);
-            case QlpbCodec.ID_PACKET_PAIR -> onPacketPairProbe(view, sender, nowNanos);
+            case QlpbCodec.ID_PROBEGAP -> reflect(datagram, sender, udpStamps.receivedNs(nowNanos));
+            case QlpbCodec.ID_PACKET_PAIR -> onPacketPairProbe(view, sender, nowNanos, udpStamps.receivedNs(nowNanos));
             case QlpbCodec.ID_ROUTE_CHECK -> onRouteCheckProbe(view, sender, nowNanos);
             default -> counters.droppedMessages.incrementAndGet(); // a reflected probegap: not ours
         }
@@ -407,7 +409,7 @@ public final class SinkEngine implements Closeable {
         }
     }
 
-    private void onPacketPairProbe(ProbeView probe, InetSocketAddress sender, long nowNanos) {
+    private void onPacketPairProbe(ProbeView probe, InetSocketAddress sender, long nowNanos, long arrivedNanos) {
         if (probe.trainSize() == 0) {
             return; // filler: on the wire only to shape the others (§2.2.2.3)
         }
@@ -423,7 +425,7 @@ public final class SinkEngine implements Closeable {
         session.touch(nowNanos);
         PacketPairTrain train = session.packetPair();
         PacketPairTrain.Outcome outcome = train.onProbe(probe.sequence(), probe.trainSize(), probe.first(),
-                probe.lengthBytes(), to100ns(nowNanos));
+                probe.lengthBytes(), to100ns(arrivedNanos));
         if (outcome != PacketPairTrain.Outcome.IGNORED) {
             session.received(probe.lengthBytes());
         }
