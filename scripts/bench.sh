@@ -2,6 +2,7 @@
 # Runs one benchmark program of module quaver-benchmarks with a JDK 25:
 #   scripts/bench.sh DetectorBenchmark [--seeds N] [--hours H]     (virtual time, G7-G9)
 #   scripts/bench.sh PathBenchmark [--quick] [--json FILE]          (netns + emulator, G1-G6, G16; root)
+#   scripts/bench.sh ProbeRttBenchmark [--seconds 30]               (per-sample probegap RTT, G16; root)
 #   scripts/bench.sh ShapingBenchmark [...]                          (pacers vs Guava, Bucket4j, tbf; G10-G14)
 #   scripts/bench.sh JmhMain [JMH options]                           (JMH: one pacing decision)
 #   scripts/bench.sh SoakBenchmark [--duration 1h] [--sample-s 30]   (soak: 1,000 flows, 100 clients; not CI)
@@ -10,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/java-env.sh
-[ $# -ge 1 ] || { sed -n '2,9p' "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,10p' "$0"; exit 2; }
 name="$1"; shift
 MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" ./mvnw -B -q -pl quaver-benchmarks -am package -DskipTests
 cp="quaver-benchmarks/target/classes:quaver-benchmarks/target/lib/*"
