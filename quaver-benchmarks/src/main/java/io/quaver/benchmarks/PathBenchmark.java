@@ -57,8 +57,9 @@ import java.util.regex.Pattern;
 /// 1500-byte probe packet costs 1514 bytes: truth = rate × 1500 / 1514; available = truth ×
 /// (1 − cross share). The emulator counts IP bytes (28-byte overhead per datagram).
 ///
-/// Usage: `PathBenchmark [--quick] [--interim] [--json FILE] [--measure-ms N] [--steady-ms N]`
-/// (`--interim`: the stand-in model and scheduler instead of the estimation package's).
+/// Usage: `PathBenchmark [--quick] [--interim] [--only emu|netns] [--json FILE] [--measure-ms N]
+/// [--steady-ms N]` (`--interim`: the stand-in model and scheduler instead of the estimation
+/// package's; `--only emu`: the emulator rows alone, the ones with an RTT truth).
 public final class PathBenchmark {
     private static final long MBIT = 1_000_000L;
 
@@ -99,10 +100,12 @@ public final class PathBenchmark {
         Path json = null;
         long measureMs = 3000;
         long steadyMs = 10_000;
+        String only = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
                 case "--interim" -> interim = true;
+                case "--only" -> only = args[++i];
                 case "--json" -> json = Path.of(args[++i]);
                 case "--measure-ms" -> measureMs = Long.parseLong(args[++i]);
                 case "--steady-ms" -> steadyMs = Long.parseLong(args[++i]);
@@ -112,9 +115,16 @@ public final class PathBenchmark {
         PathBenchmark bench = new PathBenchmark(quick, measureMs, steadyMs, interim);
         System.out.println("stack: " + bench.stackName);
         List<Result> results = new ArrayList<>();
-        bench.runEmulator(results);
+        if (only != null && !only.equals("emu") && !only.equals("netns")) {
+            throw new IllegalArgumentException("--only takes emu or netns, not " + only);
+        }
+        if (only == null || only.equals("emu")) {
+            bench.runEmulator(results);
+        }
         Availability avail = NetnsTestBed.availability();
-        if (avail.ok()) {
+        if (only != null && only.equals("emu")) {
+            System.out.println("netns scenarios not run (--only emu)");
+        } else if (avail.ok()) {
             bench.runNetns(results);
         } else {
             System.out.println("netns scenarios skipped: " + avail.reason());

@@ -78,6 +78,23 @@ final class LinuxAbi {
     static final int EBADF = 9;
     /// `ENOTCONN`: `getpeername` on an unconnected socket.
     static final int ENOTCONN = 107;
+    /// `ENOENT`: `SIOCGSTAMPNS` on a socket that has not received a datagram yet.
+    static final int ENOENT = 2;
+
+    // ---- receive timestamps -----------------------------------------------------------------
+
+    /// `SIOCGSTAMPNS` (`SIOCGSTAMPNS_OLD` on LP64, where it is the 64-bit form): the
+    /// `struct timespec` (`CLOCK_REALTIME`) at which the datagram last read from the socket
+    /// arrived. The first call enables timestamping on the socket (`SOCK_TIMESTAMP`); a socket
+    /// with `SO_TIMESTAMP(NS)` set routes timestamps to control messages instead and no longer
+    /// updates the value this call reads.
+    static final long SIOCGSTAMPNS = 0x8907;
+    /// `sizeof(struct timespec)`: `tv_sec` and `tv_nsec`, both `long`.
+    static final int TIMESPEC_SIZE = 16;
+    /// `offsetof(struct timespec, tv_sec)`.
+    static final int TV_SEC_OFFSET = 0;
+    /// `offsetof(struct timespec, tv_nsec)`.
+    static final int TV_NSEC_OFFSET = 8;
 
     // ---- netlink sock_diag (linux/netlink.h, linux/sock_diag.h, linux/inet_diag.h) -----------
 

@@ -82,6 +82,9 @@ final class LinuxNative {
     private static final MethodHandle CLOSE = downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     /// `int ioctl(int fd, unsigned long request, ...)`, bound for the argument-less form.
     private static final MethodHandle IOCTL = downcall("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+    /// `int ioctl(int fd, unsigned long request, ...)`, bound for the form with a pointer.
+    private static final MethodHandle IOCTL_POINTER = downcall("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
     /// `int open(const char *path, int flags, ...)`, bound for the two-argument form.
     private static final MethodHandle OPEN = downcall("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     /// `int setns(int fd, int nstype)`
@@ -360,6 +363,35 @@ final class LinuxNative {
             }
             return check("ioctl(SIOCGSKNS)", result, state);
         }
+    }
+
+    // ---- receive timestamps --------------------------------------------------------------------
+
+    /// What [#receiveTimestampNs] writes: a `struct timespec` and the `errno` capture state,
+    /// allocated once by a caller on a hot path.
+    record StampBuffers(MemorySegment timespec, MemorySegment callState) {
+        /// Allocates both in `arena`.
+        static StampBuffers allocate(Arena arena) {
+            return new StampBuffers(arena.allocate(LinuxAbi.TIMESPEC_SIZE, Long.BYTES), arena.allocate(CAPTURE_LAYOUT));
+        }
+    }
+
+    /// `ioctl(fd, SIOCGSTAMPNS, &ts)`: the kernel's receive timestamp of the datagram last read
+    /// from the socket, `CLOCK_REALTIME` in ns since the epoch. `ENOENT` before any datagram.
+    ///
+    /// @param buffers not used by two threads at once
+    static long receiveTimestampNs(int fd, StampBuffers buffers) throws ErrnoException {
+        MemorySegment timespec = buffers.timespec();
+        MemorySegment state = buffers.callState();
+        int result;
+        try {
+            result = (int) IOCTL_POINTER.invokeExact(state, fd, LinuxAbi.SIOCGSTAMPNS, timespec);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+        check("ioctl(SIOCGSTAMPNS)", result, state);
+        return timespec.get(JAVA_LONG, LinuxAbi.TV_SEC_OFFSET) * 1_000_000_000L
+                + timespec.get(JAVA_LONG, LinuxAbi.TV_NSEC_OFFSET);
     }
 
     /// `open(path, O_RDONLY | O_CLOEXEC)`.

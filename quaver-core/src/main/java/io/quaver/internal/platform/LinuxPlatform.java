@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -237,6 +238,14 @@ final class LinuxPlatform implements Platform {
             long inode = NetNamespace.inodeOf(Path.of("/proc/self/fd/" + ns));
             return new NetNamespace(ns, inode);
         }));
+    }
+
+    /// {@inheritDoc}
+    ///
+    /// `ioctl(SIOCGSTAMPNS)` after each receive, see [KernelReceiveTimestamps].
+    @Override
+    public ReceiveTimestamps receiveTimestamps(DatagramChannel channel) {
+        return KernelReceiveTimestamps.open(finder, channel);
     }
 
     /// {@inheritDoc}

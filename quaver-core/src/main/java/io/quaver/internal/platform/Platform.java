@@ -1,5 +1,6 @@
 package io.quaver.internal.platform;
 
+import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.SocketChannel;
 import java.util.Optional;
@@ -84,6 +85,14 @@ public interface Platform {
     /// caller closes it; empty where unknown (fallback platform, closed channel, old kernel).
     default Optional<NetNamespace> namespaceOf(NetworkChannel channel) {
         return Optional.empty();
+    }
+
+    /// The arrival times of the datagrams `channel` receives (see [ReceiveTimestamps]): the
+    /// kernel's receive timestamps on Linux, through a descriptor looked up once and held until
+    /// the result is closed (close it with the channel); [ReceiveTimestamps#userSpace()] on the
+    /// fallback platform and wherever the kernel's cannot be had. Never throws.
+    default ReceiveTimestamps receiveTimestamps(DatagramChannel channel) {
+        return ReceiveTimestamps.userSpace();
     }
 
     /// The kernel's `TCP_INFO` for a connected TCP socket, if available (empty for a channel

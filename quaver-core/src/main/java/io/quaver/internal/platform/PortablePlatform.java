@@ -5,6 +5,7 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.SocketChannel;
 import java.util.Optional;
@@ -82,6 +83,12 @@ final class PortablePlatform implements Platform {
     @Override
     public OptionalLong maxPacingRate(NetworkChannel channel) {
         return OptionalLong.empty();
+    }
+
+    /// The caller's own readings: no kernel timestamps without FFM.
+    @Override
+    public ReceiveTimestamps receiveTimestamps(DatagramChannel channel) {
+        return ReceiveTimestamps.userSpace();
     }
 
     @Override

@@ -2,6 +2,8 @@ package io.quaver.internal.qlpb;
 
 import io.quaver.SinkOptions;
 import io.quaver.SinkStats;
+import io.quaver.internal.platform.Platform;
+import io.quaver.internal.platform.ReceiveTimestamps;
 import io.quaver.internal.qlpb.QlpbMessage.RouteCheckSummary;
 
 import java.io.Closeable;
@@ -35,9 +37,11 @@ import java.util.function.ToLongFunction;
 ///   `maxSessions`;
 /// * `quaver-sink-session-<n>` / `quaver-sink-writer-<n>` (virtual): one pair per control
 ///   connection, see [SinkSession];
-/// * `quaver-sink-udp-<port>` (platform, dedicated): receives every probe, timestamps it
-///   with [System#nanoTime()] right after the receive returns (converted to 100 ns units),
-///   and runs the per-session packet-pair and route-check state, which only it touches.
+/// * `quaver-sink-udp-<port>` (platform, dedicated): receives every probe, timestamps the
+///   probegap and packet-pair probes that pass the source limit with their arrival time
+///   ([ReceiveTimestamps]: the kernel's receive timestamp where the platform has it, otherwise
+///   [System#nanoTime()] right after the receive returns; converted to 100 ns units), and
+///   runs the per-session packet-pair and route-check state, which only it touches.
 ///   Its loop allocates nothing per probe: one direct receive buffer, one [ProbeView], the
 ///   JDK's cached sender address, an allocation-free [SessionRegistry] lookup; probegap
 ///   replies are built in place in the receive buffer.
@@ -55,6 +59,7 @@ public final class SinkEngine implements Closeable {
     private final SinkOptions options;
     private final ServerSocket server;
     private final DatagramChannel udp;
+    private final ReceiveTimestamps udpStamps;
     private final int port;
     private final ToLongFunction<InetAddress> interfaceSpeed;
     private final SinkCounters counters = new SinkCounters();
@@ -73,6 +78,7 @@ public final class SinkEngine implements Closeable {
         this.options = options;
         this.server = server;
         this.udp = udp;
+        this.udpStamps = Platform.current().receiveTimestamps(udp);
         this.port = server.getLocalPort();
         this.interfaceSpeed = interfaceSpeed;
         this.auth = options.secret() == null ? null : new HandshakeAuth(options.secret());
@@ -142,6 +148,12 @@ public final class SinkEngine implements Closeable {
         return !closed.get();
     }
 
+    /// Whether probes are timestamped with the kernel's receive timestamps (otherwise in user
+    /// space after the receive returns).
+    public boolean kernelReceiveTimestamps() {
+        return udpStamps.kernelTimestamps();
+    }
+
     /// Threads started by this sink that have not finished (0 after [#close()]).
     public int liveThreadCount() {
         int n = 0;
@@ -176,6 +188,7 @@ public final class SinkEngine implements Closeable {
         try {
             closeQuietly(server);
             closeQuietly(udp);
+            udpStamps.close();
             interrupted |= join(acceptThread, deadline); // no session starts after this
             for (SinkSession session : List.copyOf(sessions)) {
                 session.close();
@@ -370,16 +383,20 @@ public final class SinkEngine implements Closeable {
             return;
         }
         counters.probesReceived.incrementAndGet();
+        // the arrival time only for the probes that carry it: a flood costs no extra call
         switch (view.messageId()) {
-            case QlpbCodec.ID_PROBEGAP -> reflect(datagram, sender, nowNanos);
-            case QlpbCodec.ID_PACKET_PAIR -> onPacketPairProbe(view, sender, nowNanos);
+            case QlpbCodec.ID_PROBEGAP -> reflect(datagram, sender, udpStamps.receivedNs(nowNanos));
+            case QlpbCodec.ID_PACKET_PAIR -> onPacketPairProbe(view, sender, nowNanos, udpStamps.receivedNs(nowNanos));
             case QlpbCodec.ID_ROUTE_CHECK -> onRouteCheckProbe(view, sender, nowNanos);
             default -> counters.droppedMessages.incrementAndGet(); // a reflected probegap: not ours
         }
     }
 
     /// §3.2.5.6: echo at once to the exact sender, with the receive time taken on receipt and
-    /// the send time taken just before sending.
+    /// the send time taken just before sending. A stall between that reading and the send
+    /// still lengthens the RTT the initiator computes; it cannot be measured here (the send
+    /// time is in the datagram before it leaves), but the window is a few microseconds, against
+    /// the whole time a probe waited for this thread, which the receive timestamp now covers.
     private void reflect(ByteBuffer datagram, InetSocketAddress sender, long receivedNanos) throws IOException {
         QlpbCodec.prepareProbegapReflection(datagram, to100ns(receivedNanos));
         QlpbCodec.stampSinkSend(datagram, to100ns(System.nanoTime()));
@@ -392,7 +409,7 @@ public final class SinkEngine implements Closeable {
         }
     }
 
-    private void onPacketPairProbe(ProbeView probe, InetSocketAddress sender, long nowNanos) {
+    private void onPacketPairProbe(ProbeView probe, InetSocketAddress sender, long nowNanos, long arrivedNanos) {
         if (probe.trainSize() == 0) {
             return; // filler: on the wire only to shape the others (§2.2.2.3)
         }
@@ -408,7 +425,7 @@ public final class SinkEngine implements Closeable {
         session.touch(nowNanos);
         PacketPairTrain train = session.packetPair();
         PacketPairTrain.Outcome outcome = train.onProbe(probe.sequence(), probe.trainSize(), probe.first(),
-                probe.lengthBytes(), to100ns(nowNanos));
+                probe.lengthBytes(), to100ns(arrivedNanos));
         if (outcome != PacketPairTrain.Outcome.IGNORED) {
             session.received(probe.lengthBytes());
         }

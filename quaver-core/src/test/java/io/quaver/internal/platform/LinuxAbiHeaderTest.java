@@ -72,6 +72,11 @@ class LinuxAbiHeaderTest {
         t.put("INET_DIAG_MSG_SIZE", new Entry("sizeof(struct inet_diag_msg)", LinuxAbi.INET_DIAG_MSG_SIZE));
         t.put("sizeof(idiag_inode)", new Entry("sizeof(((struct inet_diag_msg *)0)->idiag_inode)", Integer.BYTES));
         t.put("offsetof(idiag_sport)", new Entry("offsetof(struct inet_diag_sockid, idiag_sport)", 0));
+        t.put("ENOENT", new Entry("ENOENT", LinuxAbi.ENOENT));
+        t.put("SIOCGSTAMPNS", new Entry("SIOCGSTAMPNS", LinuxAbi.SIOCGSTAMPNS));
+        t.put("TIMESPEC_SIZE", new Entry("sizeof(struct timespec)", LinuxAbi.TIMESPEC_SIZE));
+        t.put("TV_SEC_OFFSET", new Entry("offsetof(struct timespec, tv_sec)", LinuxAbi.TV_SEC_OFFSET));
+        t.put("TV_NSEC_OFFSET", new Entry("offsetof(struct timespec, tv_nsec)", LinuxAbi.TV_NSEC_OFFSET));
         // C types whose sizes the Java side assumes.
         t.put("sizeof(int)", new Entry("sizeof(int)", Integer.BYTES));
         t.put("sizeof(socklen_t)", new Entry("sizeof(socklen_t)", Integer.BYTES));
@@ -113,12 +118,15 @@ class LinuxAbiHeaderTest {
                 #include <stddef.h>
                 #include <stdio.h>
                 #include <string.h>
+                #include <time.h>
+                #include <sys/ioctl.h>
                 #include <sys/socket.h>
                 #include <netinet/in.h>
                 #include <linux/tcp.h>
                 #include <linux/netlink.h>
                 #include <linux/sock_diag.h>
                 #include <linux/inet_diag.h>
+                #include <linux/sockios.h>
 
                 int main(void) {
                 """);
