@@ -26,6 +26,8 @@ import java.util.Optional;
 /// * **Path change**: when the two newest sustained samples agree (±10 %) and both differ by
 ///   > 25 % from the median of the older ones, the older trains are dropped, so a changed path
 ///   is followed within two trains rather than a window.
+/// * **Confirmation**: a train more than 2× faster than the others counts only once a second
+///   train agrees with it ([#confirmed(List)]): one compressed train is not a faster path.
 /// * **Coalescing** is reported when at least half of the window's trains showed it, with the
 ///   median period.
 ///
@@ -75,6 +77,8 @@ public final class BottleneckEstimator {
     static final double BURST_AGREEMENT = 0.2;
     static final double CHANGE_AGREEMENT = 0.1;
     static final double CHANGE_JUMP = 0.25;
+    static final double UNCONFIRMED_RATIO = 2.0;
+    static final double CONFIRM_AGREEMENT = 0.25;
 
     private final Config config;
     private final List<Entry> entries = new ArrayList<>();
@@ -196,6 +200,7 @@ public final class BottleneckEstimator {
                 sustained.add(a);
             }
         }
+        sustained = confirmed(sustained);
         long rate;
         if (sustained.isEmpty()) {
             rate = bucket.rateBps(); // only head-only trains in the window: the remembered bucket stands
@@ -233,6 +238,30 @@ public final class BottleneckEstimator {
         q = n == 0 ? 0.5 : q / n * ((double) agree / n) * Math.min(1.0, n / 3.0);
         return new BottleneckEstimate(rate, Math.max(rate, peak), burst, coalescing, period, q, n, maxTrainBytes,
                 limited, newestAt);
+    }
+
+    /// **Confirmation filter**: a train whose rate is more than [#UNCONFIRMED_RATIO] × the
+    /// weighted median of the other trains counts only once another train of the window agrees
+    /// with it (±[#CONFIRM_AGREEMENT]). Compression (a preempted receiver or relay releasing
+    /// held probes back to back) only ever makes a train look faster, so one fast train is
+    /// not allowed to replace the history; two agreeing ones are a changed path. Slower
+    /// trains need no confirmation: the weighted median already resists them.
+    static List<TrainAnalysis> confirmed(List<TrainAnalysis> sustained) {
+        if (sustained.size() < 2) {
+            return sustained;
+        }
+        List<TrainAnalysis> kept = new ArrayList<>(sustained.size());
+        for (TrainAnalysis a : sustained) {
+            List<TrainAnalysis> others = new ArrayList<>(sustained);
+            others.remove(a);
+            boolean high = a.rateBps() > UNCONFIRMED_RATIO * weightedMedian(others);
+            boolean agreed = others.stream()
+                    .anyMatch(o -> Math.abs(o.rateBps() - a.rateBps()) <= CONFIRM_AGREEMENT * a.rateBps());
+            if (!high || agreed) {
+                kept.add(a);
+            }
+        }
+        return kept.isEmpty() ? sustained : kept;
     }
 
     private static long median(long[] values) {

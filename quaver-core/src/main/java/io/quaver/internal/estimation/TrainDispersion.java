@@ -78,6 +78,11 @@ public final class TrainDispersion {
     private TrainDispersion() {
     }
 
+    /// Gaps shorter than the sender's own spacing × this are compressed.
+    static final double COMPRESSED_SEND_GAP_FACTOR = 2.0;
+    /// Smallest compression threshold (timestamp resolution).
+    static final long MIN_COMPRESSED_GAP_NS = 100;
+
     /// Analyses one train.
     public static TrainAnalysis analyse(TrainSample train) {
         int n = train.count();
@@ -111,6 +116,16 @@ public final class TrainDispersion {
             burst = Math.round(knee.burstBytes);
             quality = (1 - knee.fastShare) * Math.min(1.0, (g.size - knee.index) / 8.0);
         } else {
+            Groups c = g.batched ? null : compressed(r, sizes, compressionThresholdNs(train.sendNs()));
+            if (c != null) {
+                // a compressed segment: read the train by arrival groups, like timestamp batches
+                g = c;
+                minWindowNs = PERIODS_PER_WINDOW * g.periodNs;
+                lengthFactor = Math.min(1.0, g.size / 16.0);
+            }
+            if (g.size < 3) {
+                return TrainAnalysis.invalid(n, trainBytes, span); // too little left uncompressed
+            }
             Robust rr = robustRate(g, minWindowNs);
             if (rr == null) {
                 return TrainAnalysis.invalid(n, trainBytes, span);
@@ -259,6 +274,71 @@ public final class TrainDispersion {
             }
             return single;
         }
+    }
+
+    /// The compression threshold from the initiator's send times: a receive gap shorter than
+    /// twice the sender's own spacing between back-to-back probes (its lower quartile, so that
+    /// a preempted sender does not raise it) cannot be a bottleneck's spacing slower than
+    /// half the sender's rate; 0 without send times (no threshold is safe then: a 10 Gbit/s
+    /// link spaces 1200-byte probes by under 1 µs).
+    static long compressionThresholdNs(long[] sendNs) {
+        if (sendNs == null || sendNs.length < 3) {
+            return 0;
+        }
+        long[] gaps = new long[sendNs.length - 1];
+        for (int i = 0; i < gaps.length; i++) {
+            gaps[i] = Math.max(0, sendNs[i + 1] - sendNs[i]);
+        }
+        Arrays.sort(gaps);
+        long q = gaps[gaps.length / 4];
+        return Math.max(MIN_COMPRESSED_GAP_NS, Math.round(COMPRESSED_SEND_GAP_FACTOR * q));
+    }
+
+    // ------------------------------------------------------------------ compression
+
+    /// Arrival groups after **compression filtering** (the "arrival-burst grouping" of
+    /// performance-anchors.md, after Prasad, Jain, Dovrolis's treatment of coalesced stamps):
+    /// a receiver, relay or emulator that was preempted releases the probes it held back to
+    /// back, faster than any bottleneck slower than the sender could space them. Such a run is
+    /// one arrival group stamped at its *last* probe, whose bytes arrived between the previous
+    /// group's stamp and its own, so a stall and its burst together count as one long
+    /// interval instead of a stall (ignored as cross-traffic widening) plus a burst (read as a
+    /// multi-Gbit/s cluster). `null` when no gap is below `thresholdNs` (or it is 0).
+    static Groups compressed(long[] r, int[] sizes, long thresholdNs) {
+        int n = r.length;
+        if (thresholdNs <= 0) {
+            return null;
+        }
+        long[] t = new long[n];
+        long[] b = new long[n];
+        int gs = 0;
+        boolean any = false;
+        long total = sizes[0];
+        t[0] = r[0];
+        b[0] = sizes[0];
+        for (int i = 1; i < n; i++) {
+            total += sizes[i];
+            if (r[i] - r[i - 1] < thresholdNs) {
+                any = true;
+                t[gs] = r[i];
+                b[gs] += sizes[i];
+            } else {
+                gs++;
+                t[gs] = r[i];
+                b[gs] = sizes[i];
+            }
+        }
+        gs++;
+        if (!any) {
+            return null;
+        }
+        long[] intervals = new long[Math.max(1, gs - 1)];
+        for (int j = 0; j + 1 < gs; j++) {
+            intervals[j] = t[j + 1] - t[j];
+        }
+        Arrays.sort(intervals);
+        long typical = Math.max(1, intervals[intervals.length / 2]);
+        return new Groups(Arrays.copyOf(t, gs), Arrays.copyOf(b, gs), gs, true, false, typical, (double) total / n);
     }
 
     /// The batching period: the median of the batch-start intervals near the low end (the
