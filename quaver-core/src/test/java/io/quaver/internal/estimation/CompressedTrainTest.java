@@ -141,4 +141,86 @@ class CompressedTrainTest {
         b.onTrain(100 * MS, TrainSample.of(BYTES, compressed(30, 0, 0, 1), 0));
         assertThat(rel(b.estimate().orElseThrow().rateBps())).isCloseTo(0, within(0.05));
     }
+
+    /// Gaps (µs) → times (ns) from 0.
+    static long[] times(long... gapsUs) {
+        long[] t = new long[gapsUs.length + 1];
+        for (int i = 0; i < gapsUs.length; i++) {
+            t[i + 1] = t[i] + gapsUs[i] * US;
+        }
+        return t;
+    }
+
+    static TrainAnalysis analyse1500(long[] recv, long[] send) {
+        int[] sizes = new int[recv.length];
+        Arrays.fill(sizes, 1500);
+        return TrainDispersion.analyse(new TrainSample(sizes, recv, send, 0));
+    }
+
+    /// Trains recorded on the demo's 20 Mbit/s emulated path (600 µs per 1500-byte probe) with
+    /// the 2-core host at load ≈ 15: the relay stalled for longer than the train took, and
+    /// released it in pile-ups; no gap shows the bottleneck's spacing. Nothing can be read.
+    @Test
+    void aTrainReleasedInLateStampedPileUpsIsNotRead() {
+        long[] send = times(567, 23, 13, 9, 9, 8, 10, 11, 8, 8, 34, 27, 8, 7, 8, 52, 10, 8, 8);
+        long[] recv = times(4592, 14331, 22, 14, 14, 15, 20969, 78, 25, 15, 12, 11, 12, 10, 11, 11, 13, 10, 11);
+        assertThat(analyse1500(recv, send).valid()).isFalse(); // was read as 5.7 Mbit/s
+        long[] send2 = times(57, 5, 4, 924, 11, 4, 4, 98, 4, 5, 4, 4, 4, 4, 4, 4, 17, 4, 4);
+        long[] recv2 = times(69, 4, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 11496, 218, 137, 5091, 23, 5);
+        assertThat(analyse1500(recv2, send2).valid()).isFalse(); // was read as 4.2 Mbit/s
+        long[] send3 = times(80, 5, 61, 5, 4, 4, 4, 4, 4, 4, 4, 3, 3, 12, 4, 4, 7, 4, 4, 4, 4, 4, 4, 3, 4, 4, 4, 4, 3, 4,
+                4, 4, 5, 7, 4, 9, 4, 4, 4, 4, 4, 4);
+        long[] recv3 = times(24, 4, 3, 2191, 5, 3, 3, 968, 6, 542, 22481, 55, 18, 19, 16, 15, 16, 16, 16, 16, 16, 175, 19,
+                16, 15, 14, 14, 16, 15, 15, 16, 16, 15, 63, 15, 14, 20, 15, 16, 15, 15, 16);
+        assertThat(analyse1500(recv3, send3).valid()).isFalse(); // was read as 692 Mbit/s
+    }
+
+    /// A train the relay released whole, back to back, arrives as fast as it was sent: it is
+    /// flagged sender-limited and does not displace trains that show the path's dispersion.
+    @Test
+    void aTrainArrivingAsFastAsItWasSentIsSenderLimited() {
+        long[] send = times(27, 25, 4, 4, 4, 4, 4, 4, 4, 4, 3, 4, 4, 4, 4, 125, 5, 6, 4);
+        long[] recv = times(32, 4, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 6, 3, 3, 4, 3, 3, 3);
+        TrainAnalysis wild = analyse1500(recv, send);
+        assertThat(wild.senderLimited()).as("%s", wild).isTrue();
+        long[] clean = new long[27];
+        for (int i = 0; i < clean.length; i++) {
+            clean[i] = i * 600 * US;
+        }
+        long[] sendGaps = new long[26];
+        Arrays.fill(sendGaps, 4);
+        TrainAnalysis good = analyse1500(clean, times(sendGaps));
+        assertThat(good.senderLimited()).isFalse();
+        BottleneckEstimator b = new BottleneckEstimator();
+        b.add(0, good);
+        b.add(100 * MS, wild);
+        b.add(200 * MS, wild);
+        assertThat(rel(b.estimate().orElseThrow().rateBps())).isCloseTo(0, within(0.02));
+        // alone (a path faster than the sender, e.g. loopback) it is the estimate
+        BottleneckEstimator alone = new BottleneckEstimator();
+        alone.add(0, wild);
+        assertThat(alone.estimate().orElseThrow().rateBps()).isEqualTo(wild.rateBps());
+    }
+
+    /// A first train stretched by a stall reads low; a clean train after it is not held back as
+    /// an "unconfirmed fast" one, and two agreeing trains outvote any number of stray ones.
+    @Test
+    void theTrainsThatAgreeWin() {
+        TrainAnalysis slow = new TrainAnalysis(TrainAnalysis.Method.WHOLE_TRAIN, 5_551_511, 5_551_511, -1, false, 0,
+                0.19, 20, 30_000, 41 * MS, false, false);
+        TrainAnalysis good = new TrainAnalysis(TrainAnalysis.Method.WHOLE_TRAIN, 20_178_241, 20_178_241, -1, false, 0,
+                1.0, 20, 30_000, 13 * MS, false, false);
+        BottleneckEstimator b = new BottleneckEstimator();
+        b.add(0, slow);
+        b.add(100 * MS, good);
+        assertThat(rel(b.estimate().orElseThrow().rateBps())).isCloseTo(0, within(0.02));
+        long[] strays = {9_921_455, 394_088_670, 58_497_537};
+        for (int i = 0; i < strays.length; i++) {
+            b.add((200 + 100 * i) * MS, new TrainAnalysis(TrainAnalysis.Method.CLEAN_MODE, strays[i], strays[i], -1,
+                    false, 0, 0.4, 20, 30_000, 10 * MS, false, false));
+        }
+        b.add(600 * MS, new TrainAnalysis(TrainAnalysis.Method.CLEAN_MODE, 19_717_608, 19_717_608, -1, false, 0, 0.375,
+                21, 31_500, 16 * MS, false, false));
+        assertThat(rel(b.estimate().orElseThrow().rateBps())).isCloseTo(0, within(0.02));
+    }
 }
