@@ -34,6 +34,15 @@ import java.util.Arrays;
 ///    train's dispersion is within 1 % of that cluster the train was clean and the whole-train
 ///    figure (less noisy) is used instead.
 ///
+/// 4. **A loaded host** (performance-anchors.md's "arrival-burst grouping"): a preempted
+///    sink, relay or emulator holds probes and releases them back to back. Gaps shorter than
+///    twice the sender's own spacing, or than an eighth of the train's mean gap, are such
+///    pile-ups; the train is read by arrival groups like timestamp batches, unless a pile-up
+///    follows more than 1 ms of silence (a stall, not coalescing) and then fewer than three
+///    probes arrived one by one or their rate disagrees (±25 %) with the group reading — the
+///    pile-ups were stamped late, and the train is invalid. A train that arrives at half the
+///    rate it was sent at or faster is *sender-limited* ([TrainAnalysis#senderLimited()]).
+///
 /// The first arrival group is excluded from whole-train figures: the first probe after idle is
 /// often stamped late (receiver wake-up, 60–700 µs, §1.4). Finally the estimate is capped at
 /// the sink's reported interface speed, an upper bound ([MS-QLPB] Interface_Speed).

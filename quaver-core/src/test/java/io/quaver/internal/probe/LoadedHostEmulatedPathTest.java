@@ -4,12 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.quaver.QosSink;
 import io.quaver.SinkOptions;
-import io.quaver.internal.platform.Platform;
-import io.quaver.testkit.LinkConfig;
 import io.quaver.testkit.LinkEmulator;
 
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -56,18 +53,13 @@ class LoadedHostEmulatedPathTest {
             InetAddress lo = InetAddress.getLoopbackAddress();
             for (int run = 0; run < runs; run++) {
                 try (QosSink sink = QosSink.start(SinkOptions.defaults().withBindAddress(lo).withPort(0));
-                     LinkEmulator link = LinkEmulator.builder()
-                             .target(new InetSocketAddress(lo, sink.port()))
-                             .forward(LinkConfig.ofRateBps(RATE_BPS).withDelayNs(DELAY_NS))
-                             .reverse(LinkConfig.unshaped().withDelayNs(DELAY_NS))
-                             .build()) {
-                    ProberConfig config = ProberConfig.of(new InetSocketAddress(lo, sink.port()), true,
-                                    Platform.current()).withProbeTarget(link.ingressAddress()).withRouteCheck(false);
+                     LinkEmulator link = EmulatedPathTest.link(sink, RATE_BPS, DELAY_NS)) {
+                    ProberConfig config = EmulatedPathTest.proberConfig(sink, link);
                     try (ClientProber prober = EmulatedPathTest.startWithEstimators(config, "loaded")) {
                         assertThat(prober.awaitFirstHandshake(Duration.ofSeconds(5)))
                                 .isEqualTo(ClientProber.Status.REACHABLE);
-                        PathEstimates e = prober.fresh(Duration.ofSeconds(5));
-                        log.add("run " + run + ": first " + (e == null ? "none in 5 s (" + prober.estimates() + ")"
+                        PathEstimates e = prober.fresh(Duration.ofSeconds(10));
+                        log.add("run " + run + ": first " + (e == null ? "none in 10 s (" + prober.estimates() + ")"
                                 : e.bottleneckBps().orElse(0) + " bit/s"));
                         assertThat(e).as("a first estimate; %s", log).isNotNull();
                         first[run] = e.bottleneckBps().orElse(0);
