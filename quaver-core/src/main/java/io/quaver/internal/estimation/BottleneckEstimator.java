@@ -22,10 +22,14 @@ import java.util.Optional;
 ///   short to pass the bucket (≤ 1.25·B̂·P/(P − R)) is *head-only* — it informs the peak rate,
 ///   never the sustained one, so that burst is never reported as capacity. A knee-free train
 ///   at ≥ 1.3 R that was long enough to pass the bucket contradicts it: the bucket is
-///   forgotten with the trains before it.
+///   forgotten with the trains before it (unless the train arrived as fast as it was sent:
+///   a compressed train contradicts nothing).
 /// * **Path change**: when the two newest sustained samples agree (±10 %) and both differ by
 ///   > 25 % from the median of the older ones, the older trains are dropped, so a changed path
 ///   is followed within two trains rather than a window.
+/// * **Consensus**: the trains agreeing with the best-supported one are kept when two agree;
+///   otherwise a train more than 2× faster than the others counts only if it is clean and
+///   the best ([#confirmed(List)]): one compressed train is not a faster path.
 /// * **Coalescing** is reported when at least half of the window's trains showed it, with the
 ///   median period.
 ///
@@ -75,6 +79,9 @@ public final class BottleneckEstimator {
     static final double BURST_AGREEMENT = 0.2;
     static final double CHANGE_AGREEMENT = 0.1;
     static final double CHANGE_JUMP = 0.25;
+    static final double UNCONFIRMED_RATIO = 2.0;
+    static final double CONFIRM_AGREEMENT = 0.25;
+    static final double CONFIDENT_QUALITY = 0.9;
 
     private final Config config;
     private final List<Entry> entries = new ArrayList<>();
@@ -107,7 +114,7 @@ public final class BottleneckEstimator {
             entries.removeFirst();
         }
         entries.removeIf(e -> nowNs - e.atNs > config.windowNs());
-        if (a.valid() && bucket != null && bucket.contradictedBy(a)) {
+        if (a.valid() && !a.senderLimited() && bucket != null && bucket.contradictedBy(a)) {
             bucket = null;
             entries.removeIf(e -> e != added);
         }
@@ -153,7 +160,7 @@ public final class BottleneckEstimator {
     }
 
     private void detectChange() {
-        List<Entry> samples = entries.stream().filter(e -> sustainedSample(e.a)).toList();
+        List<Entry> samples = entries.stream().filter(e -> sustainedSample(e.a) && !e.a.senderLimited()).toList();
         if (samples.size() < 4) {
             return;
         }
@@ -196,6 +203,7 @@ public final class BottleneckEstimator {
                 sustained.add(a);
             }
         }
+        sustained = confirmed(sustained);
         long rate;
         if (sustained.isEmpty()) {
             rate = bucket.rateBps(); // only head-only trains in the window: the remembered bucket stands
@@ -235,6 +243,66 @@ public final class BottleneckEstimator {
                 limited, newestAt);
     }
 
+    /// **Cross-train consensus** against trains distorted by a loaded host (a preempted
+    /// sender, relay or receiver stretches a train or releases it compressed, at random rates
+    /// on either side of the truth): the trains agreeing (±[#CONFIRM_AGREEMENT]) with the
+    /// best-supported train (support = the summed weight of the trains agreeing with it) are
+    /// kept when at least two agree. When no two trains agree, a train more than
+    /// [#UNCONFIRMED_RATIO] × the weighted median of the others counts only if it is a clean
+    /// train ([#CONFIDENT_QUALITY]) better than all of them: compression only ever makes a
+    /// train look faster, so one fast train of doubtful quality is not a faster path. Trains
+    /// that arrived about as fast as they were sent ([TrainAnalysis#senderLimited()]) count
+    /// only when no other train does.
+    static List<TrainAnalysis> confirmed(List<TrainAnalysis> all) {
+        // a train that arrived as fast as it was sent only bounds the path from below; trains
+        // that show the path's own dispersion are preferred
+        List<TrainAnalysis> dispersed = all.stream().filter(a -> !a.senderLimited()).toList();
+        List<TrainAnalysis> sustained = dispersed.isEmpty() ? all : dispersed;
+        if (sustained.size() < 2) {
+            return sustained;
+        }
+        TrainAnalysis anchor = null;
+        double bestSupport = 0;
+        for (TrainAnalysis a : sustained) {
+            double support = 0;
+            int agreeing = 0;
+            for (TrainAnalysis o : sustained) {
+                if (agree(a, o)) {
+                    support += weight(o);
+                    agreeing++;
+                }
+            }
+            if (agreeing >= 2 && support > bestSupport) {
+                bestSupport = support;
+                anchor = a;
+            }
+        }
+        if (anchor != null) {
+            TrainAnalysis centre = anchor;
+            return sustained.stream().filter(o -> agree(centre, o)).toList();
+        }
+        List<TrainAnalysis> kept = new ArrayList<>(sustained.size());
+        for (TrainAnalysis a : sustained) {
+            List<TrainAnalysis> others = new ArrayList<>(sustained);
+            others.remove(a);
+            boolean high = a.rateBps() > UNCONFIRMED_RATIO * weightedMedian(others);
+            boolean confident = a.quality() >= CONFIDENT_QUALITY
+                    && others.stream().allMatch(o -> o.quality() < a.quality());
+            if (!high || confident) {
+                kept.add(a);
+            }
+        }
+        return kept.isEmpty() ? sustained : kept;
+    }
+
+    private static boolean agree(TrainAnalysis a, TrainAnalysis o) {
+        return Math.abs(o.rateBps() - a.rateBps()) <= CONFIRM_AGREEMENT * a.rateBps();
+    }
+
+    private static double weight(TrainAnalysis a) {
+        return a.quality() + 0.05;
+    }
+
     private static long median(long[] values) {
         long[] s = values.clone();
         Arrays.sort(s);
@@ -248,12 +316,12 @@ public final class BottleneckEstimator {
         sorted.sort(Comparator.comparingLong(TrainAnalysis::rateBps));
         double total = 0;
         for (TrainAnalysis a : sorted) {
-            total += a.quality() + 0.05;
+            total += weight(a);
         }
         double acc = 0;
         for (int i = 0; i < sorted.size(); i++) {
             TrainAnalysis a = sorted.get(i);
-            double w = a.quality() + 0.05;
+            double w = weight(a);
             if (acc + w > total / 2) {
                 return a.rateBps();
             }

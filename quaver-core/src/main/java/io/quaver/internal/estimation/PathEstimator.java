@@ -105,11 +105,20 @@ public final class PathEstimator {
         rtt.onProbe(sendNs, recvNs, holdNs);
     }
 
-    /// The current estimates.
+    /// The current estimates; the available bandwidth never exceeds the bottleneck it is
+    /// relative to (qwave.md §6.5).
     public PathSnapshot snapshot(long nowNs) {
         Optional<BottleneckEstimate> b = bottleneck.estimate();
-        Optional<AvailableEstimate> a = b.flatMap(x -> available.estimate(x.rateBps()));
+        Optional<AvailableEstimate> a = b.flatMap(x -> available.estimate(x.rateBps()).map(e -> atMost(e, x.rateBps())));
         return new PathSnapshot(b, a, rtt.estimate(), nowNs);
+    }
+
+    private static AvailableEstimate atMost(AvailableEstimate e, long capacityBps) {
+        if (e.availableBps() <= capacityBps && e.capacityBps() == capacityBps) {
+            return e;
+        }
+        return new AvailableEstimate(Math.min(e.availableBps(), capacityBps), e.utilisation(), e.samples(),
+                e.windowNs(), capacityBps, e.idleThresholdNs(), e.lostProbes(), e.skewPpm(), e.updatedAtNs());
     }
 
     /// The bottleneck estimate alone.

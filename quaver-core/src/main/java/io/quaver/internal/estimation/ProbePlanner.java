@@ -36,12 +36,21 @@ import java.util.SplittableRandom;
 /// 200 B) when a minimum-length train of full-size probes would break the budget on a slow
 /// path. No probegap probe is sent while a train is still crossing the bottleneck.
 ///
+/// A train whose result never came (the sink needs every probe: a shaper's queue overflowed)
+/// is followed at once, in the fast phase, by one a quarter of its size, and no later train of
+/// the phase grows past half the lost one; the first train of a phase without an estimate is
+/// 20 probes of 600 B (12 KB), which fits the queue of a 2 Mbit/s `tbf` with 50 ms latency.
+///
 /// When no estimate results from a fast phase (the sink gave nothing usable), a single train
 /// is retried after 1 s, backing off to 30 s.
 public final class ProbePlanner {
     /// Tunables (sizes at the IP level).
     ///
     /// @param trainProbeIpBytes        probe size of trains (1500: a full Ethernet payload)
+    /// @param firstTrainProbeIpBytes   probe size of the first train of a fast phase before any
+    ///                                 estimate (small enough that the whole train fits a
+    ///                                 shallow shaper queue: `tbf … latency 50ms` holds 15 KB at
+    ///                                 2 Mbit/s)
     /// @param minTrainProbeIpBytes     smallest probe size when the budget is tight
     /// @param probegapIpBytes          probegap probe size (32-byte header + UDP/IPv4 = 60)
     /// @param firstTrainProbes         probes in the first train (and in upkeep trains)
@@ -64,19 +73,20 @@ public final class ProbePlanner {
     /// @param coalescingPeriodsPerTrain a train spans at least this many coalescing periods
     /// @param staleOnActivationNs      a flow opening on a path measured longer ago than this
     ///                                 starts a fast phase
-    public record Config(int trainProbeIpBytes, int minTrainProbeIpBytes, int probegapIpBytes,
+    public record Config(int trainProbeIpBytes, int firstTrainProbeIpBytes, int minTrainProbeIpBytes, int probegapIpBytes,
                          int firstTrainProbes, int minTrainProbes, long maxTrainBytes, int fastTrains,
                          int trainGrowth, long trainSpacingNs, long trainResultTimeoutNs, long firstBudgetBytes,
                          long firstBudgetWindowNs, long fastProbegapNs, long probegapIntervalNs,
                          double probegapDither, double activeProbegapShare, double activeTrainShare, double upkeepTrainShare,
                          double upkeepProbegapShare, int upkeepProbegapBurst, int coalescingPeriodsPerTrain,
                          long staleOnActivationNs) {
-        public static final Config DEFAULT = new Config(1500, 200, 60, 20, 8, 512 * 1024, 3, 4, 20_000_000L,
+        public static final Config DEFAULT = new Config(1500, 600, 200, 60, 20, 8, 512 * 1024, 3, 4, 20_000_000L,
                 1_500_000_000L, 64 * 1024, 50_000_000L, 400_000_000L, 1_000_000L, 0.25, 0.05, 0.02, 0.006, 0.003, 5,
                 16, 5_000_000_000L);
 
         public Config {
-            if (trainProbeIpBytes < minTrainProbeIpBytes || minTrainProbeIpBytes < 64 || probegapIpBytes < 1
+            if (trainProbeIpBytes < minTrainProbeIpBytes || minTrainProbeIpBytes < 64
+                    || firstTrainProbeIpBytes < minTrainProbeIpBytes || firstTrainProbeIpBytes > trainProbeIpBytes || probegapIpBytes < 1
                     || firstTrainProbes < minTrainProbes || minTrainProbes < 3 || fastTrains < 1
                     || trainGrowth < 1 || maxTrainBytes < (long) trainProbeIpBytes * firstTrainProbes
                     || probegapIntervalNs <= 0 || probegapDither < 0 || probegapDither >= 1
@@ -96,6 +106,8 @@ public final class ProbePlanner {
     static final long RETRY_MAX_NS = 30_000_000_000L;
     static final long AFTER_TRAIN_MARGIN_NS = 2_000_000L;
     static final int CONFIRM_TAIL_PROBES = 24;
+    static final int LOST_TRAIN_SHRINK = 4;
+    static final long FAST_PROBEGAP_MAX_NS = 5_000_000_000L;
 
     private final Config config;
     private final SplittableRandom random;
@@ -116,6 +128,10 @@ public final class ProbePlanner {
     private long lastTrainBytes;
     private long trainBusyUntilNs = Long.MIN_VALUE;
     private long retryNs = RETRY_MIN_NS;
+    private long lastResultNs = Long.MIN_VALUE;
+    private int fastProbegaps;
+    private boolean lastTrainLost;
+    private long fastCeilingBytes = Long.MAX_VALUE;
     // probegap
     private long lastProbegapNs = Long.MIN_VALUE;
     private long nextProbegapNs;
@@ -138,9 +154,21 @@ public final class ProbePlanner {
         beginFast(nowNs);
     }
 
+    /// What became of the train issued last: `summary` = the sink's summary arrived (the
+    /// estimator has it, valid or not); `false` = it was lost (typically a shaper's queue
+    /// dropped its tail). Either way the fast phase goes on at once rather than waiting for
+    /// [Config#trainResultTimeoutNs()]; after a loss the next train is smaller.
+    public void onTrainResult(long nowNs, boolean summary) {
+        lastResultNs = nowNs;
+        lastTrainLost = !summary;
+        if (!summary && fast && lastTrainBytes > 0) {
+            fastCeilingBytes = Math.min(fastCeilingBytes, lastTrainBytes / 2);
+        }
+    }
+
     /// Whether a fast first measurement is under way.
     public boolean inFastPhase(long nowNs) {
-        return fast || nowNs - fastStartNs < config.fastProbegapNs();
+        return fast || fastProbegapWindow(nowNs);
     }
 
     /// Bytes sent (trains and probegap) in the current or last fast phase.
@@ -197,6 +225,9 @@ public final class ProbePlanner {
         kneeAfterTrains = -1;
         bytesBeforeKneeTrain = 0;
         confirmDone = false;
+        lastTrainLost = false;
+        fastCeilingBytes = Long.MAX_VALUE;
+        fastProbegaps = 0;
         nextProbegapNs = nowNs;
         burstLeft = 0;
         nextBurstNs = nowNs + config.fastProbegapNs();
@@ -204,8 +235,9 @@ public final class ProbePlanner {
 
     private boolean resultSinceLastTrain(PathSnapshot path) {
         // strictly later: a train may be sent at the very instant the previous result arrived
-        return lastTrainNs != Long.MIN_VALUE && path.bottleneckAtNs() != Long.MIN_VALUE
-                && path.bottleneckAtNs() - lastTrainNs > 0;
+        return lastTrainNs != Long.MIN_VALUE && (path.bottleneckAtNs() != Long.MIN_VALUE
+                && path.bottleneckAtNs() - lastTrainNs > 0
+                || lastResultNs != Long.MIN_VALUE && lastResultNs - lastTrainNs > 0);
     }
 
     private long trainDue(long nowNs, PathSnapshot path, boolean active) {
@@ -277,24 +309,32 @@ public final class ProbePlanner {
         long leftNs = Math.max(0, config.fastProbegapNs() - sentWindowNs);
         // at the shortest dithered interval, so that the reserve is never short
         long shortestNs = Math.max(1, (long) (config.probegapIntervalNs() * (1 - config.probegapDither())));
-        return (leftNs / shortestNs + 1) * config.probegapIpBytes();
+        long probes = Math.max(leftNs / shortestNs + 1, fastProbegapMin() - fastProbegaps);
+        return probes * config.probegapIpBytes();
     }
 
     private ProbeAction.SendTrain fastTrain(BottleneckEstimate b) {
         long left = fastBudgetLeft(b);
         int size = config.trainProbeIpBytes();
         long want;
-        if (fastTrainsIssued == 0) {
+        if (lastTrainLost && lastTrainBytes > 0) {
+            want = lastTrainBytes / LOST_TRAIN_SHRINK;
+        } else if (fastTrainsIssued == 0) {
+            if (b == null) {
+                size = config.firstTrainProbeIpBytes();
+            }
             want = (long) config.firstTrainProbes() * size;
         } else {
             int trainsLeft = config.fastTrains() - fastTrainsIssued;
-            want = Math.min(lastTrainBytes * config.trainGrowth(), left / Math.max(1, trainsLeft));
+            // growth counts the first train as full-size probes: its small probes only make it fit
+            long base = Math.max(lastTrainBytes, (long) config.firstTrainProbes() * size);
+            want = Math.min(base * config.trainGrowth(), left / Math.max(1, trainsLeft));
         }
         if (b != null && b.coalescingDetected()) {
             want = Math.max(want, (long) (b.peakRateBps() / 8e9 * b.coalescingPeriodNs()
                     * config.coalescingPeriodsPerTrain()));
         }
-        want = Math.min(Math.min(want, left), config.maxTrainBytes());
+        want = Math.min(Math.min(Math.min(want, left), config.maxTrainBytes()), fastCeilingBytes);
         return train(want, size);
     }
 
@@ -351,6 +391,7 @@ public final class ProbePlanner {
 
     private ProbeAction issue(long nowNs, ProbeAction.SendTrain t, PathSnapshot path) {
         BottleneckEstimate b = path.bottleneck().orElse(null);
+        lastTrainLost = false;
         if (fast) {
             if (kneeAfterTrains < 0) {
                 bytesBeforeKneeTrain = fastTrainBytes;
@@ -376,7 +417,7 @@ public final class ProbePlanner {
 
     private long probegapDue(long nowNs, PathSnapshot path, boolean active) {
         long due;
-        if (active || nowNs - fastStartNs < config.fastProbegapNs()) {
+        if (active || fastProbegapWindow(nowNs)) {
             due = nextProbegapNs;
         } else if (burstLeft > 0) {
             due = nextProbegapNs;
@@ -386,6 +427,19 @@ public final class ProbePlanner {
         return Math.max(due, trainBusyUntilNs);
     }
 
+    /// The fast phase's continuous probegap: [Config#fastProbegapNs()], and in any case until
+    /// a quarter of the probes that window holds were sent (a sender held up by a train's
+    /// handshake or a route check must not leave the available-bandwidth estimator without
+    /// samples until upkeep's sparse bursts fill it).
+    private boolean fastProbegapWindow(long nowNs) {
+        return nowNs - fastStartNs < config.fastProbegapNs()
+                || started && fastProbegaps < fastProbegapMin() && nowNs - fastStartNs < FAST_PROBEGAP_MAX_NS;
+    }
+
+    private int fastProbegapMin() {
+        return (int) (config.fastProbegapNs() / config.probegapIntervalNs() / 4);
+    }
+
     private double dither() {
         return 1 + config.probegapDither() * (2 * random.nextDouble() - 1);
     }
@@ -393,9 +447,10 @@ public final class ProbePlanner {
     private ProbeAction issueProbegap(long nowNs, PathSnapshot path, boolean active) {
         long rate = path.bottleneck().map(BottleneckEstimate::rateBps).orElse(0L);
         int size = config.probegapIpBytes();
-        boolean fastWindow = nowNs - fastStartNs < config.fastProbegapNs();
+        boolean fastWindow = fastProbegapWindow(nowNs);
         if (fastWindow) {
             fastBytes += size;
+            fastProbegaps++;
         }
         lastProbegapNs = nowNs;
         if (active) {

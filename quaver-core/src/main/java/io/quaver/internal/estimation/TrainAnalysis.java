@@ -17,9 +17,12 @@ package io.quaver.internal.estimation;
 /// @param trainBytes         sum of the probe sizes
 /// @param recvSpanNs         first-to-last receive time
 /// @param interfaceLimited   whether the estimate was capped at the sink's interface speed
+/// @param senderLimited      whether the train arrived at half the rate it was sent at or
+///                           faster: it measured the sender (the path is at least that fast) or
+///                           was compressed on the way by a preempted host
 public record TrainAnalysis(Method method, long rateBps, long peakRateBps, long burstBytes,
                             boolean coalescingDetected, long coalescingPeriodNs, double quality, int probes,
-                            long trainBytes, long recvSpanNs, boolean interfaceLimited) {
+                            long trainBytes, long recvSpanNs, boolean interfaceLimited, boolean senderLimited) {
 
     /// How a train's rate was obtained.
     public enum Method {
@@ -36,7 +39,7 @@ public record TrainAnalysis(Method method, long rateBps, long peakRateBps, long 
     }
 
     static TrainAnalysis invalid(int probes, long trainBytes, long spanNs) {
-        return new TrainAnalysis(Method.INVALID, 0, 0, -1, false, 0, 0, probes, trainBytes, spanNs, false);
+        return new TrainAnalysis(Method.INVALID, 0, 0, -1, false, 0, 0, probes, trainBytes, spanNs, false, false);
     }
 
     /// Whether the train gave an estimate.

@@ -34,6 +34,15 @@ import java.util.Arrays;
 ///    train's dispersion is within 1 % of that cluster the train was clean and the whole-train
 ///    figure (less noisy) is used instead.
 ///
+/// 4. **A loaded host** (performance-anchors.md's "arrival-burst grouping"): a preempted
+///    sink, relay or emulator holds probes and releases them back to back. Gaps shorter than
+///    twice the sender's own spacing, or than an eighth of the train's mean gap, are such
+///    pile-ups; the train is read by arrival groups like timestamp batches, unless a pile-up
+///    follows more than 1 ms of silence (a stall, not coalescing) and then fewer than three
+///    probes arrived one by one or their rate disagrees (±25 %) with the group reading — the
+///    pile-ups were stamped late, and the train is invalid. A train that arrives at half the
+///    rate it was sent at or faster is *sender-limited* ([TrainAnalysis#senderLimited()]).
+///
 /// The first arrival group is excluded from whole-train figures: the first probe after idle is
 /// often stamped late (receiver wake-up, 60–700 µs, §1.4). Finally the estimate is capped at
 /// the sink's reported interface speed, an upper bound ([MS-QLPB] Interface_Speed).
@@ -78,6 +87,26 @@ public final class TrainDispersion {
     private TrainDispersion() {
     }
 
+    /// Gaps shorter than the sender's own spacing × this are compressed.
+    static final double COMPRESSED_SEND_GAP_FACTOR = 2.0;
+    /// Gaps shorter than the train's mean gap / this are compressed too: at a FIFO bottleneck
+    /// every gap is at least one transmission time, and cross traffic below ~85 % cannot
+    /// stretch the mean to this many transmission times.
+    static final long COMPRESSED_MEAN_GAP_DIVISOR = 8;
+    /// A compressed train is read only with at least this many arrival-group intervals ending
+    /// in a single probe (a stall that outlasts the train leaves none: its pile-ups are
+    /// stamped late by an unknown amount, and nothing in it tells the bottleneck's spacing).
+    static final int MIN_CLEAN_INTERVALS = 3;
+    /// Irregular batches further apart than this (typically) are not a receiver's interrupt
+    /// coalescing (tens to hundreds of µs) but a preempted host's stalls and pile-ups.
+    static final long MAX_BATCH_PERIOD_NS = 1_000_000L;
+    /// A stalled train's group reading must agree this well with its one-by-one probes.
+    static final double STALL_AGREEMENT = 0.25;
+    /// A train read at this share of its own send rate or faster is sender-limited.
+    static final double SENDER_LIMITED_SHARE = 0.5;
+    /// Smallest compression threshold (timestamp resolution).
+    static final long MIN_COMPRESSED_GAP_NS = 100;
+
     /// Analyses one train.
     public static TrainAnalysis analyse(TrainSample train) {
         int n = train.count();
@@ -111,8 +140,33 @@ public final class TrainDispersion {
             burst = Math.round(knee.burstBytes);
             quality = (1 - knee.fastShare) * Math.min(1.0, (g.size - knee.index) / 8.0);
         } else {
+            boolean stalls = !g.batched || (!g.coalescing && g.periodNs > MAX_BATCH_PERIOD_NS);
+            Groups c = !stalls ? null : compressed(r, sizes, Math.max(compressionThresholdNs(train.sendNs()),
+                    span / (n - 1) / COMPRESSED_MEAN_GAP_DIVISOR));
+            double singleRate = Double.NaN;
+            if (c != null) {
+                // a compressed segment: read the train by arrival groups, like timestamp batches,
+                // provided enough of it arrived probe by probe to be read at all
+                if (c.size < 2) {
+                    return TrainAnalysis.invalid(n, trainBytes, span);
+                }
+                if (stalled(c)) {
+                    if (c.size < 3 || singleProbeIntervals(c) < MIN_CLEAN_INTERVALS) {
+                        return TrainAnalysis.invalid(n, trainBytes, span); // too little left uncompressed
+                    }
+                    singleRate = singleProbeRate(c);
+                }
+                g = c;
+                minWindowNs = PERIODS_PER_WINDOW * g.periodNs;
+                lengthFactor = Math.min(1.0, g.size / 16.0);
+            }
             Robust rr = robustRate(g, minWindowNs);
             if (rr == null) {
+                return TrainAnalysis.invalid(n, trainBytes, span);
+            }
+            if (!Double.isNaN(singleRate) && Math.abs(rr.rate - singleRate) > STALL_AGREEMENT * singleRate) {
+                // the pile-ups were stamped late (a stall that outlasted their arrival): the
+                // group reading disagrees with the probes that arrived one by one
                 return TrainAnalysis.invalid(n, trainBytes, span);
             }
             method = rr.clean ? TrainAnalysis.Method.WHOLE_TRAIN : TrainAnalysis.Method.CLEAN_MODE;
@@ -135,7 +189,8 @@ public final class TrainDispersion {
             }
         }
         return new TrainAnalysis(method, rateBps, peakBps, burst, g.coalescing, g.coalescing ? g.periodNs : 0,
-                Math.clamp(quality, 0.0, 1.0), n, trainBytes, span, limited);
+                Math.clamp(quality, 0.0, 1.0), n, trainBytes, span, limited,
+                senderLimited(train.sendNs(), sizes, rate));
     }
 
     private static long toBps(double bytesPerNs) {
@@ -259,6 +314,127 @@ public final class TrainDispersion {
             }
             return single;
         }
+    }
+
+    /// The compression threshold from the initiator's send times: a receive gap shorter than
+    /// twice the sender's own spacing between back-to-back probes (its lower quartile, so that
+    /// a preempted sender does not raise it) cannot be a bottleneck's spacing slower than
+    /// half the sender's rate; 0 without send times (no threshold is safe then: a 10 Gbit/s
+    /// link spaces 1200-byte probes by under 1 µs).
+    static long compressionThresholdNs(long[] sendNs) {
+        if (sendNs == null || sendNs.length < 3) {
+            return 0;
+        }
+        long[] gaps = new long[sendNs.length - 1];
+        for (int i = 0; i < gaps.length; i++) {
+            gaps[i] = Math.max(0, sendNs[i + 1] - sendNs[i]);
+        }
+        Arrays.sort(gaps);
+        long q = gaps[gaps.length / 4];
+        return Math.max(MIN_COMPRESSED_GAP_NS, Math.round(COMPRESSED_SEND_GAP_FACTOR * q));
+    }
+
+    // ------------------------------------------------------------------ compression
+
+    /// Arrival groups after **compression filtering** (the "arrival-burst grouping" of
+    /// performance-anchors.md, after Prasad, Jain, Dovrolis's treatment of coalesced stamps):
+    /// a receiver, relay or emulator that was preempted releases the probes it held back to
+    /// back, faster than any bottleneck slower than the sender could space them. Such a run is
+    /// one arrival group stamped at its *last* probe, whose bytes arrived between the previous
+    /// group's stamp and its own, so a stall and its burst together count as one long
+    /// interval instead of a stall (ignored as cross-traffic widening) plus a burst (read as a
+    /// multi-Gbit/s cluster). `null` when no gap is below `thresholdNs` (or it is 0).
+    static Groups compressed(long[] r, int[] sizes, long thresholdNs) {
+        int n = r.length;
+        if (thresholdNs <= 0) {
+            return null;
+        }
+        long[] t = new long[n];
+        long[] b = new long[n];
+        int gs = 0;
+        boolean any = false;
+        long total = sizes[0];
+        t[0] = r[0];
+        b[0] = sizes[0];
+        for (int i = 1; i < n; i++) {
+            total += sizes[i];
+            if (r[i] - r[i - 1] < thresholdNs) {
+                any = true;
+                t[gs] = r[i];
+                b[gs] += sizes[i];
+            } else {
+                gs++;
+                t[gs] = r[i];
+                b[gs] = sizes[i];
+            }
+        }
+        gs++;
+        if (!any) {
+            return null;
+        }
+        long[] intervals = new long[Math.max(1, gs - 1)];
+        for (int j = 0; j + 1 < gs; j++) {
+            intervals[j] = t[j + 1] - t[j];
+        }
+        Arrays.sort(intervals);
+        long typical = Math.max(1, intervals[intervals.length / 2]);
+        return new Groups(Arrays.copyOf(t, gs), Arrays.copyOf(b, gs), gs, true, false, typical, (double) total / n);
+    }
+
+    /// Whether a compressed train shows a pile-up after more than [#MAX_BATCH_PERIOD_NS] of
+    /// silence: a stall, not a receiver's interrupt coalescing.
+    static boolean stalled(Groups c) {
+        for (int j = 1; j < c.size; j++) {
+            if (c.bytes[j] > c.meanProbeBytes * 1.5 && c.t[j] - c.t[j - 1] > MAX_BATCH_PERIOD_NS) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// The rate of the probes that arrived one by one (bytes/ns): the median of their
+    /// intervals.
+    static double singleProbeRate(Groups c) {
+        double[] rates = new double[c.size];
+        int m = 0;
+        for (int j = 1; j < c.size; j++) {
+            long dt = c.t[j] - c.t[j - 1];
+            if (c.bytes[j] <= c.meanProbeBytes * 1.5 && dt > 0) {
+                rates[m++] = (double) c.bytes[j] / dt;
+            }
+        }
+        Arrays.sort(rates, 0, m);
+        return m == 0 ? Double.NaN : rates[m / 2];
+    }
+
+    /// Whether the train's rate (bytes/ns) is at least [#SENDER_LIMITED_SHARE] of the rate
+    /// at which the initiator sent it (over the same probes, the first one excluded): such a
+    /// train measured the sender, or was compressed on the way, and says at most that the
+    /// path is at least that fast. `false` without send times.
+    static boolean senderLimited(long[] sendNs, int[] sizes, double rate) {
+        if (sendNs == null || sendNs.length < 3) {
+            return false;
+        }
+        long spanNs = sendNs[sendNs.length - 1] - sendNs[1];
+        if (spanNs <= 0) {
+            return true;
+        }
+        long bytes = 0;
+        for (int i = 2; i < sizes.length; i++) {
+            bytes += sizes[i];
+        }
+        return rate >= SENDER_LIMITED_SHARE * bytes / spanNs;
+    }
+
+    /// Intervals between consecutive arrival groups whose later group is one probe.
+    static int singleProbeIntervals(Groups c) {
+        int clean = 0;
+        for (int j = 1; j < c.size; j++) {
+            if (c.bytes[j] <= c.meanProbeBytes * 1.5) {
+                clean++;
+            }
+        }
+        return clean;
     }
 
     /// The batching period: the median of the batch-start intervals near the low end (the

@@ -30,4 +30,11 @@ public final class PlannerScheduler implements ProbeScheduler {
     public void requestFresh(long nowNs) {
         planner.requestFresh(nowNs);
     }
+
+    @Override
+    public void onTrainResult(long nowNs, TrainOutcome outcome) {
+        if (outcome != TrainOutcome.NO_SINK) {
+            planner.onTrainResult(nowNs, outcome == TrainOutcome.SUMMARY);
+        }
+    }
 }

@@ -26,6 +26,9 @@ final class Harness {
     private long sequence = 1;
     private long order;
 
+    /// When the prober reports a lost train (no estimate yet: 250 ms + 2 RTT + 300 ms).
+    static final long LOST_AFTER_NS = 600_000_000L;
+
     Harness(SyntheticPath path) {
         this(path, new PathEstimator(), new ProbePlanner(ProbePlanner.Config.DEFAULT, path.seed() * 31 + 7));
     }
@@ -51,7 +54,14 @@ final class Harness {
                     SyntheticPath.Train tr = path.sendTrain(nowNs, t.probeIpBytes(), t.count());
                     sent.add(new Sent(nowNs, t.bytes(), true));
                     if (tr.complete()) {
-                        schedule(tr.summaryAtNs(), () -> analyses.add(estimator.onTrain(tr.summaryAtNs(), tr.sample())));
+                        schedule(tr.summaryAtNs(), () -> {
+                            analyses.add(estimator.onTrain(tr.summaryAtNs(), tr.sample()));
+                            planner.onTrainResult(tr.summaryAtNs(), true);
+                        });
+                    } else {
+                        // the prober gives up on a summary after 250 ms + 2 RTT + the drain time
+                        long lostAtNs = nowNs + LOST_AFTER_NS;
+                        schedule(lostAtNs, () -> planner.onTrainResult(lostAtNs, false));
                     }
                     if (++guard > 10_000) {
                         throw new IllegalStateException("planner loops at " + nowNs);

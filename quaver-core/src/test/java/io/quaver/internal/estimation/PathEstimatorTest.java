@@ -52,6 +52,30 @@ class PathEstimatorTest {
         assertThat(est.probegapsSeen()).isEqualTo(200);
     }
 
+    /// The available bandwidth is relative to the bottleneck and never above it, also right
+    /// after the bottleneck estimate dropped (the demo once showed available > bottleneck).
+    @Test
+    void availableNeverExceedsTheBottleneck() {
+        PathEstimator est = new PathEstimator();
+        for (int i = 0; i < 200; i++) {
+            long send = i * MS;
+            long sinkRecv = (send + 10 * MS) / 100;
+            est.onProbegap(i, send, sinkRecv, sinkRecv + 100, send + 20 * MS + 10_000, 60);
+        }
+        est.onTrain(230 * MS, 1500, deltas(20, 10_000), 0); // 12 Mbit/s
+        PathSnapshot s = est.snapshot(230 * MS);
+        assertThat(s.availableBps().getAsLong()).isLessThanOrEqualTo(s.bottleneckBps().getAsLong());
+        // the path changes to 6 Mbit/s: two agreeing trains replace the estimate
+        for (int k = 0; k < 4; k++) {
+            est.onTrain((240 + 10 * k) * MS, 1500, deltas(20, k < 2 ? 10_000 : 20_000), 0);
+            s = est.snapshot((240 + 10 * k) * MS);
+            assertThat(s.availableBps().getAsLong()).as("after train %d: %s", k, s)
+                    .isLessThanOrEqualTo(s.bottleneckBps().getAsLong());
+            assertThat(s.available().orElseThrow().capacityBps()).isEqualTo(s.bottleneckBps().getAsLong());
+        }
+        assertThat(s.bottleneckBps()).hasValue(6_000_000L);
+    }
+
     @Test
     void probesThatMetATrainDoNotCountAsCrossTraffic() {
         PathEstimator est = new PathEstimator();

@@ -56,6 +56,56 @@ class ProbePlannerTest {
         }
     }
 
+    /// G4 on a slow path behind a shallow queue (`tbf … latency 50ms` at 2 Mbit/s holds about
+    /// 15 KB): the first train fits it, and every estimate comes within 250 ms + 1 RTT.
+    @ParameterizedTest(name = "RTT {0} ms")
+    @ValueSource(longs = {2, 20})
+    void aShallowQueueAtTwoMegabitsStillGivesAFastFirstEstimate(long rttMs) {
+        SyntheticPath p = SyntheticPath.builder(2 * MBPS).buffer(15_000).propagation(rttMs * MS / 2, rttMs * MS / 2)
+                .seed(7 + rttMs).build();
+        Harness h = new Harness(p);
+        h.active = true;
+        while (!h.snapshot().allNewerThan(0) && h.nowNs < 3 * S) {
+            h.runUntil(h.nowNs + MS);
+        }
+        assertThat(h.nowNs).as("all estimates at 2 Mbit/s, RTT %d ms", rttMs).isLessThanOrEqualTo(250 * MS + rttMs * MS);
+        assertThat(h.snapshot().bottleneckBps().getAsLong()).isBetween(2 * MBPS * 9 / 10, 2 * MBPS * 11 / 10);
+    }
+
+    /// A lost train (the sink never sent its summary: a queue dropped its tail) is followed at
+    /// once by a quarter-size one, and no later train of the phase grows past half the lost one.
+    @Test
+    void aLostTrainIsRetriedSmallerAtOnce() {
+        ProbePlanner planner = new ProbePlanner();
+        ProbeAction.SendTrain first = (ProbeAction.SendTrain) planner.nextAction(0,
+                new PlannerState(false, PathSnapshot.none(0)));
+        assertThat(first.bytes()).isLessThanOrEqualTo(12_000);
+        assertThat(first.count()).isEqualTo(20);
+        planner.onTrainResult(300 * MS, false);
+        ProbeAction.SendTrain retry = null;
+        for (long now = 300 * MS; retry == null && now < 400 * MS; now += MS) {
+            if (planner.nextAction(now, new PlannerState(false, PathSnapshot.none(now))) instanceof ProbeAction.SendTrain t) {
+                retry = t;
+                assertThat(now).as("retried at once").isLessThan(301 * MS);
+            }
+        }
+        assertThat(retry).isNotNull();
+        assertThat(retry.bytes()).isLessThanOrEqualTo(first.bytes() / 4);
+        // its result arrives (an estimate): the next train grows, but to at most half the lost one
+        BottleneckEstimate b = new BottleneckEstimate(2 * MBPS, 2 * MBPS, -1, false, 0, 1, 1, retry.bytes(), false,
+                350 * MS);
+        PathSnapshot known = new PathSnapshot(Optional.of(b), Optional.empty(), Optional.empty(), 350 * MS);
+        planner.onTrainResult(350 * MS, true);
+        ProbeAction.SendTrain next = null;
+        for (long now = 350 * MS; next == null && now < 500 * MS; now += MS) {
+            if (planner.nextAction(now, new PlannerState(false, known)) instanceof ProbeAction.SendTrain t) {
+                next = t;
+            }
+        }
+        assertThat(next).isNotNull();
+        assertThat(next.bytes()).isLessThanOrEqualTo(first.bytes() / 2);
+    }
+
     @Test
     void firstTrainWithoutAnyEstimateIsAtMost64KB() {
         ProbePlanner planner = new ProbePlanner();

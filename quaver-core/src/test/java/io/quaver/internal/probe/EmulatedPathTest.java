@@ -32,6 +32,22 @@ class EmulatedPathTest {
         return ClientProber.start(config, stack.model(), stack.scheduler(), name);
     }
 
+    /// An emulated bottleneck of `rateBps` in front of a loopback sink's UDP port, with
+    /// `delayNs` one-way delay each way.
+    static LinkEmulator link(QosSink sink, long rateBps, long delayNs) throws java.io.IOException {
+        return LinkEmulator.builder()
+                .target(new InetSocketAddress(InetAddress.getLoopbackAddress(), sink.port()))
+                .forward(LinkConfig.ofRateBps(rateBps).withDelayNs(delayNs))
+                .reverse(LinkConfig.unshaped().withDelayNs(delayNs))
+                .build();
+    }
+
+    /// A prober's configuration towards a loopback sink through `link` (no route check).
+    static ProberConfig proberConfig(QosSink sink, LinkEmulator link) {
+        return ProberConfig.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), sink.port()), true,
+                Platform.current()).withProbeTarget(link.ingressAddress()).withRouteCheck(false);
+    }
+
     /// Fresh measurements until the bottleneck is within ±40 % of `truthBps` (at most 8).
     static PathEstimates settle(ClientProber prober, long truthBps) throws InterruptedException {
         PathEstimates e = prober.estimates();
@@ -48,13 +64,8 @@ class EmulatedPathTest {
     void bottleneckAvailableAndRttAreFoundBehindTheEmulatedLink() throws Exception {
         InetAddress lo = InetAddress.getLoopbackAddress();
         try (QosSink sink = QosSink.start(SinkOptions.defaults().withBindAddress(lo).withPort(0));
-             LinkEmulator link = LinkEmulator.builder()
-                     .target(new InetSocketAddress(lo, sink.port()))
-                     .forward(LinkConfig.ofRateBps(RATE_BPS).withDelayNs(DELAY_NS))
-                     .reverse(LinkConfig.unshaped().withDelayNs(DELAY_NS))
-                     .build()) {
-            ProberConfig config = ProberConfig.of(new InetSocketAddress(lo, sink.port()), true, Platform.current())
-                    .withProbeTarget(link.ingressAddress()).withRouteCheck(false);
+             LinkEmulator link = link(sink, RATE_BPS, DELAY_NS)) {
+            ProberConfig config = proberConfig(sink, link);
             try (ClientProber prober = startWithEstimators(config, "emu")) {
                 assertThat(prober.awaitFirstHandshake(Duration.ofSeconds(2))).isEqualTo(ClientProber.Status.REACHABLE);
                 assertThat(prober.fresh(Duration.ofSeconds(5))).as("a first estimate").isNotNull();
