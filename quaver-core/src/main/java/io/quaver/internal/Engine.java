@@ -1162,7 +1162,7 @@ public final class Engine {
             this.mode = mode;
             this.type = type;
             this.policy = policy;
-            this.sender = new FlowSender(id, pacer, metrics);
+            this.sender = new FlowSender(id, pacer, metrics, mirrored);
         }
 
         /// The marks conformant traffic of this flow carries, or `null` for none (decisions.md

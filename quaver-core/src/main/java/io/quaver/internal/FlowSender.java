@@ -66,15 +66,18 @@ final class FlowSender implements SendPath {
     private static final long MAX_PARK_SLICE_NS = 10_000_000;
 
     private final EngineMetrics metrics;
-    /// IP-level bytes handed to the kernel so far (a daemon's clients report it).
-    private final java.util.concurrent.atomic.LongAdder ipBytesSent = new java.util.concurrent.atomic.LongAdder();
+    /// IP-level bytes handed to the kernel so far, counted only on a mirror engine's flows
+    /// (a daemon's clients report them); `null` elsewhere, so that an embedded send pays nothing.
+    private final LongAdder ipBytesSent;
     /// The engine's send counters, held directly: one dereference less per datagram.
     private final LongAdder sentAtOnce;
     private final LongAdder sentDelayed;
     private final LongAdder sentNonConformant;
 
-    FlowSender(int flowId, Pacer pacer, EngineMetrics metrics) {
+    /// @param countBytes count the IP-level bytes sent ([#ipBytesSent]): a mirror engine's flow
+    FlowSender(int flowId, Pacer pacer, EngineMetrics metrics, boolean countBytes) {
         this.flowId = flowId;
+        this.ipBytesSent = countBytes ? new LongAdder() : null;
         this.pacer = pacer;
         this.metrics = metrics;
         this.sentAtOnce = metrics.sentAtOnce;
@@ -142,9 +145,9 @@ final class FlowSender implements SendPath {
     }
 
     /// IP-level bytes sent through this send path so far (payload and UDP/IP or estimated
-    /// TCP/IP headers).
+    /// TCP/IP headers); 0 where they are not counted (flows of an embedded engine).
     long ipBytesSent() {
-        return ipBytesSent.sum();
+        return ipBytesSent == null ? 0 : ipBytesSent.sum();
     }
 
     // ------------------------------------------------------------------ sending
@@ -304,7 +307,9 @@ final class FlowSender implements SendPath {
                     }
                 }
                 payload.position(payload.position() + chunk);
-                ipBytesSent.add(PacingPolicy.tcpWireBytes(chunk, 1448, r.headerBytes()));
+                if (ipBytesSent != null) {
+                    ipBytesSent.add(PacingPolicy.tcpWireBytes(chunk, 1448, r.headerBytes()));
+                }
                 total += chunk;
             }
             return total;
@@ -332,7 +337,7 @@ final class FlowSender implements SendPath {
         DatagramChannel ch = (DatagramChannel) st.channel;
         try {
             int n = write(st, ch, payload, r);
-            if (n > 0) {
+            if (n > 0 && ipBytesSent != null) {
                 ipBytesSent.add(n + r.headerBytes());
             }
             return n;
