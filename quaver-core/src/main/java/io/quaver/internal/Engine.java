@@ -61,7 +61,7 @@ public final class Engine {
     private final Tracking tracking;
     private final Map<Integer, FlowState> flows = new HashMap<>();
     private final IdentityHashMap<NetworkChannel, SocketState> sockets = new IdentityHashMap<>();
-    private final Pacer pacer = new Pacer("quaver-pacer");
+    private final Pacer pacer;
     private final Supplier<KernelClasses> kernelClasses;
     /// Send paths of destroyed flows whose queued sends still have to be aborted, outside the
     /// lock ([#flushClosed()]); guarded by the lock.
@@ -92,6 +92,7 @@ public final class Engine {
     private Engine(Platform platform, Supplier<KernelClasses> kernelClasses, boolean mirror) {
         this.mirror = mirror;
         this.platform = platform;
+        this.pacer = new Pacer("quaver-pacer", platform::preciseTimers);
         this.tracking = new Tracking(this);
         this.kernelClasses = kernelClasses;
         this.adaptive = new AdaptiveFlows(platform::tcpInfo, metrics.estimates);

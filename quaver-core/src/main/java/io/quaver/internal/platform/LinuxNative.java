@@ -106,6 +106,12 @@ final class LinuxNative {
     /// `CLONE_NEWNET` (sched.h).
     static final int CLONE_NEWNET = 0x4000_0000;
 
+    /// `int prctl(int option, ...)`, bound for the `(int, unsigned long)` form.
+    private static final MethodHandle PRCTL = downcall("prctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), Linker.Option.firstVariadicArg(1));
+    /// `PR_SET_TIMERSLACK` (linux/prctl.h).
+    static final int PR_SET_TIMERSLACK = 29;
+
     private static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... extra) {
         MemorySegment symbol = LINKER.defaultLookup().find(name)
                 .orElseThrow(() -> new UnsatisfiedLinkError("libc symbol not found: " + name));
@@ -420,6 +426,20 @@ final class LinuxNative {
                 throw unexpected(t);
             }
             check("setns", result, state);
+        }
+    }
+
+    /// `prctl(PR_SET_TIMERSLACK, slackNs)` for the calling thread.
+    static void setTimerSlack(long slackNs) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
+            int result;
+            try {
+                result = (int) PRCTL.invokeExact(state, PR_SET_TIMERSLACK, slackNs);
+            } catch (Throwable t) {
+                throw unexpected(t);
+            }
+            check("prctl", result, state);
         }
     }
 

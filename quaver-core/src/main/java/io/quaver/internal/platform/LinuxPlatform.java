@@ -240,6 +240,17 @@ final class LinuxPlatform implements Platform {
         }));
     }
 
+    /// `prctl(PR_SET_TIMERSLACK, 1)`.
+    @Override
+    public boolean preciseTimers() {
+        try {
+            LinuxNative.setTimerSlack(1);
+            return true;
+        } catch (LinuxNative.ErrnoException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /// {@inheritDoc}
     ///
     /// `ioctl(SIOCGSTAMPNS)` after each receive, see [KernelReceiveTimestamps].

@@ -95,6 +95,14 @@ public interface Platform {
         return ReceiveTimestamps.userSpace();
     }
 
+    /// Makes the calling thread's timed waits wake up on time: Linux adds up to the thread's
+    /// timer slack (50 µs by default) to every timed park; this sets it to 1 ns for threads
+    /// whose job is to act at a precise instant (the pacer, the prober's sender). Returns
+    /// whether it took effect; never throws.
+    default boolean preciseTimers() {
+        return false;
+    }
+
     /// The kernel's `TCP_INFO` for a connected TCP socket, if available (empty for a channel
     /// that is not connected or is closed).
     Optional<TcpInfo> tcpInfo(SocketChannel channel);

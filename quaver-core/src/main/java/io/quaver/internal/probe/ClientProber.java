@@ -547,6 +547,7 @@ public final class ClientProber implements Closeable {
     }
 
     private void runTx() {
+        config.platform().preciseTimers();
         ByteBuffer probe = ByteBuffer.allocateDirect(QlpbCodec.MAX_DATAGRAM_BYTES);
         try {
             while (!closed) {

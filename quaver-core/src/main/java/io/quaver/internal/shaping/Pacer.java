@@ -53,6 +53,7 @@ public final class Pacer {
     }
 
     private final String threadName;
+    private final Runnable onThreadStart;
     private final ConcurrentLinkedQueue<Object> inbox = new ConcurrentLinkedQueue<>();
     private final PriorityQueue<Entry> heap = new PriorityQueue<>(
             Comparator.comparingLong(Entry::deadlineNs).thenComparingLong(Entry::seq));
@@ -71,7 +72,13 @@ public final class Pacer {
     private long lastFireNs;
 
     public Pacer(String threadName) {
+        this(threadName, () -> { });
+    }
+
+    /// @param onThreadStart runs first on the pacer's thread (the platform's precise timers)
+    public Pacer(String threadName, Runnable onThreadStart) {
         this.threadName = threadName;
+        this.onThreadStart = onThreadStart;
     }
 
     /// A flow starts needing the pacer.
@@ -158,6 +165,7 @@ public final class Pacer {
 
     private void run() {
         try {
+            onThreadStart.run();
             loop();
         } catch (Throwable t) {
             LOG.log(Level.ERROR, "pacer thread failed", t);

@@ -55,6 +55,33 @@ class LinuxPlatformTest {
         sockets.close();
     }
 
+    /// `preciseTimers` sets the calling thread's timer slack to 1 ns (read back from
+    /// `/proc/<tid>/timerslack_ns`), and only the calling thread's.
+    @Test
+    void preciseTimersSetTheCallingThreadsTimerSlackToOneNanosecond() throws Exception {
+        long[] slack = new long[3];
+        Thread t = Thread.ofPlatform().start(() -> {
+            try {
+                slack[0] = timerSlackNs();
+                assertThat(platform.preciseTimers()).isTrue();
+                slack[1] = timerSlackNs();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        t.join();
+        slack[2] = timerSlackNs();
+        assertThat(slack[0]).as("before").isGreaterThan(1);
+        assertThat(slack[1]).as("after").isEqualTo(1);
+        assertThat(slack[2]).as("another thread").isGreaterThan(1);
+    }
+
+    private static long timerSlackNs() throws IOException {
+        String self = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/thread-self")).toString();
+        String tid = self.substring(self.lastIndexOf('/') + 1);
+        return Long.parseLong(java.nio.file.Files.readString(java.nio.file.Path.of("/proc", tid, "timerslack_ns")).trim());
+    }
+
     /// One channel of each kind: default and IPv4 datagram, both ends of a loopback connection.
     private List<NetworkChannel> channelsOfEveryKind() throws IOException {
         SocketChannel[] pair = sockets.connect(sockets.server(), null);
