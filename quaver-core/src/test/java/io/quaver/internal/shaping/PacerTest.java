@@ -13,10 +13,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /// The pacer thread: deadline order (submission order on ties), lateness, abort, lifecycle.
 class PacerTest {
-    /// A median lateness a loaded 2-core host keeps: the pacer thread waits in the run queue
-    /// (108 ms was seen at load 8); a pacer that sleeps in the wrong unit or for a whole period
-    /// is still caught. The benchmark holds the µs goals (G12).
-    private static final long MEDIAN_LATENESS_BOUND_NS = 500_000_000;
+    /// A median lateness a loaded 2-core host keeps: the pacer thread may wait in the run queue
+    /// (p50 0.14 ms, p90 3.8 ms seen at load 9); a pacer that sleeps in the wrong unit or for a
+    /// whole period is still caught. The benchmark holds the µs goals (G12).
+    private static final long MEDIAN_LATENESS_BOUND_NS = 20_000_000;
 
     private record Recorded(int id, long deadlineNs, long firedNs) {
     }
