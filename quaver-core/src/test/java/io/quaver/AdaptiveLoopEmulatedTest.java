@@ -40,6 +40,51 @@ class AdaptiveLoopEmulatedTest {
         }
     }
 
+    private static long forwardDrops(LinkEmulator link) {
+        return link.forward().stats().packetsDroppedByQueue();
+    }
+
+    /// Registers for Congested on a clean path and checks that it stays pending for 500 ms.
+    ///
+    /// The in-process emulator is itself a program: on a loaded host it is descheduled, what
+    /// arrived meanwhile reaches its bottleneck at once, and the queue drops packets (100 of
+    /// 800 were seen at start-up under load). A path that drops is not clean and Congested is
+    /// then right, so the check is made over a stretch without drops: first wait until the
+    /// link has dropped nothing for a second and the path is uncongested; should the link drop
+    /// again during the 500 ms and Congested complete, that stretch did not count, and the
+    /// check is made again (up to 5 times).
+    private static java.util.concurrent.CompletableFuture<Void> notifyCongestedOnACleanPath(
+            QosFlow flow, LinkEmulator link, InetAddress lo, int sinkPort) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            long settleDeadline = System.nanoTime() + 15_000_000_000L;
+            long drops = forwardDrops(link);
+            long quietSince = System.nanoTime();
+            while (System.nanoTime() - quietSince < 1_000_000_000L && System.nanoTime() - settleDeadline < 0) {
+                Thread.sleep(50);
+                long now = forwardDrops(link);
+                if (now != drops) {
+                    drops = now;
+                    quietSince = System.nanoTime();
+                }
+            }
+            flow.notifyUncongested().get(15, TimeUnit.SECONDS);
+            long dropsBefore = forwardDrops(link);
+            var congested = flow.notifyCongested();
+            Thread.sleep(500);
+            long dropped = forwardDrops(link) - dropsBefore;
+            String clean = "attempt " + attempt + ", " + dropped + " dropped meanwhile, last transition "
+                    + Engine.embedded().adaptive().lastTransition(flow.id()) + ", stalled probegaps "
+                    + Engine.embedded().tracking().prober(lo, sinkPort).map(p -> p.stalledProbegaps()).orElse(-1L)
+                    + ", forward " + link.forward().stats() + ", reverse " + link.reverse().stats();
+            System.out.println("clean phase: " + clean);
+            if (congested.isDone() && dropped > 0 && attempt < 5) {
+                continue; // the emulator dropped: not a clean path
+            }
+            assertThat(congested).as("a clean path is not congested: %s", clean).isNotDone();
+            return congested;
+        }
+    }
+
     @Test
     void congestedThenAvailableAcrossCrossTraffic() throws Exception {
         InetAddress lo = InetAddress.getLoopbackAddress();
@@ -73,9 +118,7 @@ class AdaptiveLoopEmulatedTest {
                 assertThat(f).as("estimates within 10 s").isNotNull();
                 long rate = 1_000_000;
                 admit(flow, rate);
-                var congested = flow.notifyCongested();
-                Thread.sleep(500);
-                assertThat(congested).as("a clean path is not congested").isNotDone();
+                var congested = notifyCongestedOnACleanPath(flow, link, lo, sink.port());
                 long onset = System.nanoTime();
                 link.forward().setCrossTrafficBps(RATE_BPS * 12 / 10);
                 congested.get(20, TimeUnit.SECONDS);

@@ -1,5 +1,6 @@
 package io.quaver;
 
+import io.quaver.internal.shaping.PacingPolicy;
 import io.quaver.testkit.Availability;
 import io.quaver.testkit.NoLeaksExtension;
 import io.quaver.testkit.CapturedPacket;
@@ -21,16 +22,26 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
 
 /// The three shaping behaviours on loopback, measured at the receiver (arrival timestamps) and
 /// on the wire (tcpdump on `lo`, when capture is available). Loopback never gets a kernel
-/// class, so UDP flows are enforced by the send path. Tolerances are loose enough for a noisy
-/// 2-core VM; the benchmark holds the tight goals.
+/// class, so UDP flows are enforced by the send path.
+///
+/// What a loaded host cannot change is asserted tightly: the shaper never lets a flow go faster
+/// than its rate plus its bucket (at the sender over the whole run, and at the receiver on the
+/// kernel's arrival timestamps). A loaded host can only make a sender late, so how close to the
+/// rate it gets is asserted generously; the benchmark holds the tight goals.
 @ExtendWith(NoLeaksExtension.class)
 class RateShapingTest {
     private static final int PAYLOAD = 1000;
     private static final int WIRE = PAYLOAD + 28;
+    /// The share of the rate a paced sender reaches at least, even on a loaded 2-core host: a
+    /// stall longer than the bucket's 5 ms loses the excess for good (59 % of 8 Mbit/s was
+    /// seen at load 8). It still tells a paced sender from a stuck or wrongly slowed one.
+    static final double MIN_SHARE = 0.3;
+    /// Datagrams beyond rate · span + burst at the receiver: the one being decided, and one
+    /// for the mapping of the kernel's clock to `System.nanoTime()`.
+    static final int SLACK_PACKETS = 2;
 
     private static DatagramChannel connectedTo(InetSocketAddress to) throws IOException {
         DatagramChannel ch = DatagramChannel.open();
@@ -53,6 +64,22 @@ class RateShapingTest {
             assertThat(flow.send(buf)).isEqualTo(PAYLOAD);
         }
         return System.nanoTime() - t0;
+    }
+
+    /// The shaper's guarantee seen from the sender: `bytes` sent over `elapsedNs` (from before
+    /// the first send to after the last) never exceeded the rate plus the bucket (and the
+    /// datagram being decided), i.e. the sender was held back.
+    static void assertHeldBack(long bytes, long elapsedNs, long rateBps) {
+        double allowed = rateBps * elapsedNs / 8e9 + PacingPolicy.burstBytes(rateBps) + WIRE;
+        assertThat((double) bytes).as("bytes sent in %.1f ms at %d bit/s (%.3f Mbit/s)", elapsedNs / 1e6, rateBps,
+                bytes * 8e3 / elapsedNs).isLessThanOrEqualTo(allowed);
+    }
+
+    private static double assertReceivedAtRate(ArrivalRecorder rx, long rateBps) {
+        double measured = rx.assertShapedTo(rateBps, PacingPolicy.burstBytes(rateBps), 10, 28, SLACK_PACKETS, MIN_SHARE);
+        System.out.printf("%d bit/s: %.3f Mbit/s at the receiver (kernel timestamps: %s)%n", rateBps, measured / 1e6,
+                rx.kernelTimestamps());
+        return measured;
     }
 
     private static void assertDscps(PacketCapture cap, int expectedCount, int dscp) throws Exception {
@@ -81,11 +108,9 @@ class RateShapingTest {
             assertThat(flow.packetPriority().conformantDscp()).isZero();
 
             long elapsedNs = sendBlocking(flow, n);
+            assertHeldBack((long) n * WIRE, elapsedNs, rateBps);
             assertThat(rx.awaitCount(n, 5_000)).isEqualTo(n);
-            double measured = rx.rateBps(10, 28);
-            assertThat(measured).as("receiver-measured IP rate").isCloseTo(rateBps, within(rateBps * 0.05));
-            // the sender was held back: n datagrams take (n - burst) packet times
-            assertThat(elapsedNs).isGreaterThan((long) ((n - 10) * WIRE * 8e9 / rateBps * 0.95));
+            assertReceivedAtRate(rx, rateBps);
             assertDscps(cap, n, 0);
         }
     }
@@ -102,9 +127,9 @@ class RateShapingTest {
             flow.setOutgoingRate(OutgoingRate.of(rateBps, Shaping.SHAPE_AND_MARK));
             assertThat(flow.enforcement()).isEqualTo(Enforcement.SEND_PATH);
             assertThat(flow.packetPriority().conformantDscp()).isEqualTo(40);
-            sendBlocking(flow, n);
+            assertHeldBack((long) n * WIRE, sendBlocking(flow, n), rateBps);
             assertThat(rx.awaitCount(n, 5_000)).isEqualTo(n);
-            assertThat(rx.rateBps(10, 28)).isCloseTo(rateBps, within(rateBps * 0.05));
+            assertReceivedAtRate(rx, rateBps);
             assertDscps(cap, n, 40);
         }
     }
@@ -178,8 +203,9 @@ class RateShapingTest {
             }
             assertThat(System.nanoTime() - t0).as("submission does not block").isLessThan(200_000_000L);
             CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+            assertHeldBack((long) n * WIRE, System.nanoTime() - t0, rateBps);
             assertThat(rx.awaitCount(n, 5_000)).isEqualTo(n);
-            assertThat(rx.rateBps(10, 28)).isCloseTo(rateBps, within(rateBps * 0.05));
+            assertReceivedAtRate(rx, rateBps);
             assertThat(io.quaver.internal.Engine.embedded().pacer().isRunning()).isTrue();
 
             // a backlog of 2 s, then close the handle: every pending send completes with 995
@@ -285,8 +311,10 @@ class RateShapingTest {
                 flow.send(b, buf, null);
             }
             long elapsed = System.nanoTime() - t0;
-            double total = 2.0 * perSocket * WIRE * 8e9 / elapsed;
-            assertThat(total).as("both sockets together").isCloseTo(rateBps, within(rateBps * 0.07));
+            // both sockets together: held back to the one rate, and paced near it
+            assertHeldBack(2L * perSocket * WIRE, elapsed, rateBps);
+            assertThat(2.0 * perSocket * WIRE * 8e9 / elapsed).as("both sockets together")
+                    .isGreaterThanOrEqualTo(rateBps * MIN_SHARE);
             assertThat(rx1.awaitCount(perSocket, 5_000) + rx2.awaitCount(perSocket, 5_000)).isEqualTo(2 * perSocket);
             try (DatagramChannel stranger = DatagramChannel.open()) {
                 assertThatThrownBy(() -> flow.send(stranger, ByteBuffer.allocate(1), rx1.address()))

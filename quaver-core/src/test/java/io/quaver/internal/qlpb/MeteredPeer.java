@@ -34,6 +34,8 @@ final class MeteredPeer implements AutoCloseable {
             tcp = null;
         }
         udp = DatagramChannel.open();
+        // room for every reflection of a flood read only at the end (a loaded host)
+        udp.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 4 << 20);
         udp.bind(new InetSocketAddress(source, 0));
         udp.configureBlocking(false);
     }
