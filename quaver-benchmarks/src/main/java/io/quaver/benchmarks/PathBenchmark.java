@@ -57,7 +57,7 @@ import java.util.regex.Pattern;
 /// 1500-byte probe packet costs 1514 bytes: truth = rate × 1500 / 1514; available = truth ×
 /// (1 − cross share). The emulator counts IP bytes (28-byte overhead per datagram).
 ///
-/// Usage: `PathBenchmark [--quick] [--interim] [--only emu|netns] [--json FILE] [--measure-ms N]
+/// Usage: `PathBenchmark [--quick] [--interim] [--only emu|netns] [--rates-mbit 2,200] [--json FILE] [--measure-ms N]
 /// [--steady-ms N]` (`--interim`: the stand-in model and scheduler instead of the estimation
 /// package's; `--only emu`: the emulator rows alone, the ones with an RTT truth).
 public final class PathBenchmark {
@@ -81,6 +81,8 @@ public final class PathBenchmark {
     }
 
     private final boolean quick;
+    /// `--rates-mbit`: only these namespace bottlenecks (Mbit/s), or `null` for the matrix's.
+    private long[] netnsRatesMbit;
     private final long measureMs;
     private final long steadyMs;
     private final Supplier<PathStack> stacks;
@@ -101,11 +103,14 @@ public final class PathBenchmark {
         long measureMs = 3000;
         long steadyMs = 10_000;
         String only = null;
+        long[] ratesMbit = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
                 case "--interim" -> interim = true;
                 case "--only" -> only = args[++i];
+                case "--rates-mbit" -> ratesMbit = java.util.Arrays.stream(args[++i].split(","))
+                        .mapToLong(Long::parseLong).toArray();
                 case "--json" -> json = Path.of(args[++i]);
                 case "--measure-ms" -> measureMs = Long.parseLong(args[++i]);
                 case "--steady-ms" -> steadyMs = Long.parseLong(args[++i]);
@@ -113,6 +118,7 @@ public final class PathBenchmark {
             }
         }
         PathBenchmark bench = new PathBenchmark(quick, measureMs, steadyMs, interim);
+        bench.netnsRatesMbit = ratesMbit;
         System.out.println("stack: " + bench.stackName);
         List<Result> results = new ArrayList<>();
         if (only != null && !only.equals("emu") && !only.equals("netns")) {
@@ -171,7 +177,8 @@ public final class PathBenchmark {
     // ------------------------------------------------------------------ netns
 
     private void runNetns(List<Result> results) throws Exception {
-        long[] rates = quick ? new long[] {10 * MBIT, 50 * MBIT} : new long[] {2 * MBIT, 10 * MBIT, 50 * MBIT, 200 * MBIT};
+        long[] rates = netnsRatesMbit != null ? java.util.Arrays.stream(netnsRatesMbit).map(r -> r * MBIT).toArray()
+                : quick ? new long[] {10 * MBIT, 50 * MBIT} : new long[] {2 * MBIT, 10 * MBIT, 50 * MBIT, 200 * MBIT};
         String[] bursts = quick ? new String[] {"small"} : new String[] {"small", "large"};
         for (String shaperKind : new String[] {"tbf", "htb"}) {
             for (long rate : rates) {
