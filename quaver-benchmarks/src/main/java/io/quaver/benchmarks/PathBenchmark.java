@@ -2,6 +2,7 @@ package io.quaver.benchmarks;
 
 import io.quaver.QosSink;
 import io.quaver.SinkOptions;
+import io.quaver.internal.platform.NetNamespace;
 import io.quaver.internal.platform.Platform;
 import io.quaver.internal.probe.ClientProber;
 import io.quaver.internal.probe.PathEstimates;
@@ -21,9 +22,6 @@ import io.quaver.testkit.SpawnedProcess;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ProtocolFamily;
-import java.nio.channels.DatagramChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,7 +29,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -204,7 +201,8 @@ public final class PathBenchmark {
         long truth = rate * 1500 / 1514;
         long iperf = iperfThroughput(bed, b);
         QosSink sink = bed.inNamespace(Node.B, () -> QosSink.start(SinkOptions.defaults().withBindAddress(b).withPort(0)));
-        try (sink; SpawnedProcess server = bed.spawn(Node.B, "iperf3", "-s", "-p", "5202")) {
+        try (sink; NetNamespace nsA = namespaceOf(bed, Node.A);
+             SpawnedProcess server = bed.spawn(Node.B, "iperf3", "-s", "-p", "5202")) {
             server.awaitOutput("listening", Duration.ofSeconds(3));
             int[] crosses = shaperKind.equals("htb") || quick ? new int[] {0, 30} : new int[] {0, 30, 60};
             for (int cross : crosses) {
@@ -217,7 +215,7 @@ public final class PathBenchmark {
                             Thread.sleep(700);
                         }
                         ProberConfig config = ProberConfig.of(new InetSocketAddress(b, sink.port()), true,
-                                Platform.current()).withSockets(in(bed, Node.A)).withRouteCheck(false);
+                                Platform.current()).withSockets(ProbeSockets.in(nsA)).withRouteCheck(false);
                         results.add(measure(s, config, truth, truth * (100 - cross) / 100, -1, cross == 0,
                                 cross == 0 ? iperf : -1));
                     } finally {
@@ -259,28 +257,9 @@ public final class PathBenchmark {
         }
     }
 
-    static ProbeSockets in(NetnsTestBed bed, Node node) {
-        return new ProbeSockets() {
-            @Override
-            public SocketChannel openControl(ProtocolFamily family) throws IOException {
-                return call(() -> SocketChannel.open(family));
-            }
-
-            @Override
-            public DatagramChannel openDatagram(ProtocolFamily family) throws IOException {
-                return call(() -> DatagramChannel.open(family));
-            }
-
-            private <T> T call(Callable<T> task) throws IOException {
-                try {
-                    return bed.inNamespace(node, task);
-                } catch (IOException | RuntimeException e) {
-                    throw e;
-                } catch (Exception e) {
-                    throw new IOException(e);
-                }
-            }
-        };
+    /// The namespace of `node`, for [ProbeSockets#in(NetNamespace)] (close it with the bed).
+    static NetNamespace namespaceOf(NetnsTestBed bed, Node node) throws IOException {
+        return NetNamespace.open(java.nio.file.Path.of("/run/netns", bed.namespace(node)));
     }
 
     // ------------------------------------------------------------------ measurement

@@ -105,9 +105,9 @@ public final class ProbeRttBenchmark {
             InetAddress b = bed.ipv4(Node.B);
             SinkEngine sink = bed.inNamespace(Node.B,
                     () -> SinkEngine.start(SinkOptions.defaults().withBindAddress(b).withPort(0)));
-            try (sink) {
+            try (sink; var nsA = PathBenchmark.namespaceOf(bed, Node.A)) {
                 ProberConfig config = ProberConfig.of(new InetSocketAddress(b, sink.port()), true, Platform.current())
-                        .withSockets(PathBenchmark.in(bed, Node.A)).withRouteCheck(false);
+                        .withSockets(io.quaver.internal.probe.ProbeSockets.in(nsA)).withRouteCheck(false);
                 return measure("netns veth, no shaper", config, 0, seconds, sink);
             }
         }
