@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /// A flow: one or more sockets with a traffic type, marks and (optionally) a rate contract.
@@ -96,6 +97,33 @@ public final class QosFlow implements AutoCloseable {
     ///         [QosError#NETWORK_BUSY] when admission refuses an adaptive flow's rate
     public void setOutgoingRate(OutgoingRate rate) {
         session.setOutgoingRate(flowId, rate);
+    }
+
+    /// Sets the rate as the QoS2 SDK sample does for an adaptive flow: while admission control
+    /// answers [QosError#RETRY] (1237, estimates not there yet) or [QosError#NETWORK_BUSY] (54,
+    /// the path cannot carry it now), tries again every 100 ms for up to `patience`, then throws
+    /// the last refusal. Any other error is thrown at once.
+    ///
+    /// @throws QosException [QosError#INVALID_PARAMETER] for a `null` or negative `patience`,
+    ///         and as [#setOutgoingRate(OutgoingRate)]
+    /// @throws InterruptedException when the calling thread is interrupted while waiting
+    public void setOutgoingRate(OutgoingRate rate, Duration patience) throws InterruptedException {
+        if (patience == null || patience.isNegative()) {
+            throw new QosException(QosError.INVALID_PARAMETER, "patience must be >= 0, was " + patience);
+        }
+        long deadlineNs = System.nanoTime() + patience.toNanos();
+        while (true) {
+            try {
+                setOutgoingRate(rate);
+                return;
+            } catch (QosException e) {
+                if ((e.error() != QosError.RETRY && e.error() != QosError.NETWORK_BUSY)
+                        || System.nanoTime() - deadlineNs >= 0) {
+                    throw e;
+                }
+            }
+            Thread.sleep(Math.max(0, Math.min(100, (deadlineNs - System.nanoTime()) / 1_000_000) + 1));
+        }
     }
 
     /// Which mechanism enforces the flow's rate now ([Enforcement#NONE] without a rate).

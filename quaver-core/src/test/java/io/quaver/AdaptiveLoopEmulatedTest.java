@@ -6,6 +6,7 @@ import io.quaver.testkit.LinkEmulator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.time.Duration;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.DatagramChannel;
@@ -21,24 +22,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class AdaptiveLoopEmulatedTest {
     private static final long RATE_BPS = 20_000_000L;
-
-    /// Sets the rate as the sample does: retried while estimates are insufficient (1237) or a
-    /// noisy estimate refuses it (54), for up to 15 s.
-    private static void admit(QosFlow flow, long rate) throws InterruptedException {
-        long deadline = System.nanoTime() + 15_000_000_000L;
-        while (true) {
-            try {
-                flow.setOutgoingRate(OutgoingRate.of(rate, Shaping.SHAPE_AND_MARK));
-                return;
-            } catch (QosException e) {
-                if ((e.error() != QosError.RETRY && e.error() != QosError.NETWORK_BUSY)
-                        || System.nanoTime() - deadline > 0) {
-                    throw e;
-                }
-                Thread.sleep(100);
-            }
-        }
-    }
 
     private static long forwardDrops(LinkEmulator link) {
         return link.forward().stats().packetsDroppedByQueue();
@@ -117,7 +100,7 @@ class AdaptiveLoopEmulatedTest {
                 }
                 assertThat(f).as("estimates within 10 s").isNotNull();
                 long rate = 1_000_000;
-                admit(flow, rate);
+                flow.setOutgoingRate(OutgoingRate.of(rate, Shaping.SHAPE_AND_MARK), Duration.ofSeconds(15));
                 var congested = notifyCongestedOnACleanPath(flow, link, lo, sink.port());
                 long onset = System.nanoTime();
                 link.forward().setCrossTrafficBps(RATE_BPS * 12 / 10);
@@ -133,7 +116,7 @@ class AdaptiveLoopEmulatedTest {
                 System.out.printf("Available (%d bit/s) %d ms after the cross traffic stopped%n", bps,
                         (System.nanoTime() - off) / 1_000_000);
                 assertThat(bps).isGreaterThanOrEqualTo(rate);
-                admit(flow, rate);
+                flow.setOutgoingRate(OutgoingRate.of(rate, Shaping.SHAPE_AND_MARK), Duration.ofSeconds(15));
                 assertThat(flow.outgoingRate().bandwidthBps()).isEqualTo(rate);
             } finally {
                 Engine.embedded().tracking().setProberConfigHook(null);

@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -74,6 +75,33 @@ class AdmissionTest extends AdaptiveSeamFixture {
         second.setOutgoingRate(rate(4_000_000));
         first.close();
         second.setOutgoingRate(rate(8_000_000));
+    }
+
+    @Test
+    void withPatienceTheRateIsRetriedUntilEstimatesArriveOrThePatienceRunsOut() throws Exception {
+        QosFlow flow = qos.addFlow(socket(PEER), null, TrafficType.AUDIO_VIDEO, FlowMode.ADAPTIVE);
+        long t0 = System.nanoTime();
+        assertError(() -> flow.setOutgoingRate(rate(1_000_000), Duration.ofMillis(300)), QosError.RETRY);
+        assertThat(System.nanoTime() - t0).as("retried for the patience").isGreaterThanOrEqualTo(300_000_000L);
+        assertError(() -> flow.setOutgoingRate(rate(1_000_000), Duration.ofMillis(-1)), QosError.INVALID_PARAMETER);
+        assertError(() -> flow.setOutgoingRate(rate(1_000_000), null), QosError.INVALID_PARAMETER);
+
+        Thread estimates = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            adaptive.injectEstimates(PEER, SINK_PORT, 10_000_000, 8_000_000);
+        });
+        flow.setOutgoingRate(rate(1_000_000), Duration.ofSeconds(30));
+        estimates.join();
+        assertThat(flow.outgoingRate().bandwidthBps()).as("admitted once estimates arrived").isEqualTo(1_000_000);
+
+        flow.close();
+        long t1 = System.nanoTime();
+        assertError(() -> flow.setOutgoingRate(rate(1_000_000), Duration.ofSeconds(30)), QosError.NOT_FOUND);
+        assertThat(System.nanoTime() - t1).as("other errors are thrown at once").isLessThan(10_000_000_000L);
     }
 
     @Test

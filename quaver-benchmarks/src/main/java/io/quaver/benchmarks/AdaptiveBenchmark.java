@@ -2,8 +2,6 @@ package io.quaver.benchmarks;
 
 import io.quaver.FlowMode;
 import io.quaver.OutgoingRate;
-import io.quaver.QosError;
-import io.quaver.QosException;
 import io.quaver.QosFlow;
 import io.quaver.QosOptions;
 import io.quaver.QosSink;
@@ -23,6 +21,7 @@ import io.quaver.testkit.NetnsTestBed;
 import io.quaver.testkit.NetnsTestBed.Node;
 import io.quaver.testkit.Shaper;
 
+import java.time.Duration;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -323,7 +322,7 @@ public final class AdaptiveBenchmark {
 
     private void runBed(Bed bed, QosFlow flow, List<Scenario> scenarios) throws Exception {
         bed.setLoad(CROSS_BASE_BPS);
-        admit(flow);
+        flow.setOutgoingRate(OutgoingRate.of(OWN_RATE_BPS, Shaping.SHAPE_AND_MARK), Duration.ofSeconds(20));
         System.out.printf(Locale.ROOT, "%s: estimates present, rate admitted; %d trials per scenario%n", bed.name(),
                 trials);
         for (String kind : trials == 0 ? new String[0] : new String[] {"step-down", "cross traffic"}) {
@@ -342,22 +341,6 @@ public final class AdaptiveBenchmark {
 
     private static String ms(double v, boolean early) {
         return early ? "early" : v < 0 ? "missed" : String.format(Locale.ROOT, "%.0f ms", v);
-    }
-
-    private static void admit(QosFlow flow) throws InterruptedException {
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (true) {
-            try {
-                flow.setOutgoingRate(OutgoingRate.of(OWN_RATE_BPS, Shaping.SHAPE_AND_MARK));
-                return;
-            } catch (QosException e) {
-                if ((e.error() != QosError.RETRY && e.error() != QosError.NETWORK_BUSY)
-                        || System.nanoTime() - deadline > 0) {
-                    throw e;
-                }
-                Thread.sleep(100);
-            }
-        }
     }
 
     /// When a future completes (its completion time is stamped by a dependent stage).
