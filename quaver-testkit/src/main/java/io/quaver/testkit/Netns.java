@@ -61,12 +61,7 @@ final class Netns {
             }
         });
         t.start();
-        try {
-            t.join();
-        } catch (InterruptedException e) {
-            t.interrupt();
-            throw e;
-        }
+        joinOrDiscard(t, result);
         Throwable e = error.get();
         switch (e) {
             case null -> {
@@ -75,6 +70,31 @@ final class Netns {
             case Exception ex -> throw ex;
             case Error err -> throw err;
             default -> throw new IllegalStateException(e);
+        }
+    }
+
+    /// Waits for `t`, which sets `result`. If the caller is interrupted meanwhile, the task still
+    /// runs to its end (it is short: opening a socket, say), a result that must be closed is
+    /// closed instead of orphaned, and the interrupt is thrown.
+    static void joinOrDiscard(Thread t, AtomicReference<?> result) throws InterruptedException {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            if (result.get() instanceof AutoCloseable c) {
+                try {
+                    c.close();
+                } catch (Exception ignored) {
+                    // discarded anyway
+                }
+            }
+            throw new InterruptedException("interrupted while running a task in a network namespace");
         }
     }
 

@@ -165,6 +165,34 @@ class NetnsTestBedTest {
     }
 
     @Test
+    void aCallerInterruptedWhileItsTaskRunsGetsTheInterruptAndTheTasksSocketIsClosed() throws Exception {
+        try (var bed = NetnsTestBed.builder().build()) {
+            var started = new java.util.concurrent.CountDownLatch(1);
+            var opened = new java.util.concurrent.atomic.AtomicReference<DatagramChannel>();
+            var thrown = new java.util.concurrent.atomic.AtomicReference<Throwable>();
+            Thread caller = Thread.ofPlatform().start(() -> {
+                try {
+                    bed.inNamespace(Node.A, () -> {
+                        started.countDown();
+                        Thread.sleep(300); // the caller is interrupted meanwhile
+                        DatagramChannel ch = DatagramChannel.open();
+                        opened.set(ch);
+                        return ch;
+                    });
+                } catch (Throwable e) {
+                    thrown.set(e);
+                }
+            });
+            started.await();
+            caller.interrupt();
+            caller.join();
+            assertThat(thrown.get()).isInstanceOf(InterruptedException.class);
+            assertThat(opened.get()).as("the task ran to its end").isNotNull();
+            assertThat(opened.get().isOpen()).as("its socket was closed, not orphaned").isFalse();
+        }
+    }
+
+    @Test
     void inNamespaceRunsOnAThreadInsideTheNamespace() throws Exception {
         try (var bed = NetnsTestBed.builder().build()) {
             String host = Files.readSymbolicLink(Path.of("/proc/thread-self/ns/net")).toString();

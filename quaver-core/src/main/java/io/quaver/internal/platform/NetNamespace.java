@@ -79,7 +79,25 @@ public final class NetNamespace implements AutoCloseable {
             }
         });
         t.start();
-        t.join();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException ie) {
+                interrupted = true; // the task is short; its result must not be orphaned
+            }
+        }
+        if (interrupted) {
+            if (result.get() instanceof AutoCloseable c) {
+                try {
+                    c.close();
+                } catch (Exception ignored) {
+                    // discarded anyway
+                }
+            }
+            throw new InterruptedException("interrupted while running a task in net:[" + inode + "]");
+        }
         Throwable e = error.get();
         if (e == null) {
             return result.get();
