@@ -174,7 +174,12 @@ public final class ClientProber implements Closeable {
         this.ipOverheadBytes = v4 ? 28 : 48;
         this.scheduler = scheduler != null ? scheduler : new InterimScheduler(PROBEGAP_BYTES + ipOverheadBytes);
         this.udp = openProbeSocket();
-        this.udpStamps = config.platform().receiveTimestamps(udp);
+        try {
+            this.udpStamps = config.platform().receiveTimestamps(udp);
+        } catch (RuntimeException e) {
+            closeQuietly(udp);
+            throw e;
+        }
         this.tx = Thread.ofPlatform().daemon(true).name("quaver-prober-" + name + "-tx").unstarted(this::runTx);
         this.rx = Thread.ofPlatform().daemon(true).name("quaver-prober-" + name + "-rx").unstarted(this::runRx);
         this.ctl = Thread.ofVirtual().name("quaver-prober-" + name + "-ctl").unstarted(this::runControl);
