@@ -117,7 +117,8 @@ public final class TrainDispersion {
 
     // ------------------------------------------------------------------ queueing (send times)
 
-    /// A probe whose one-way delay is this much above the least seen so far waited in a queue.
+    /// A probe whose one-way delay is this much above the least seen so far waited in a queue
+    /// (twice the batching period when the sink's stamps come in batches).
     static final long QUEUED_NS = 50_000;
     /// Queued probes count only in runs of at least this many (a sender preempted between
     /// stamping and writing one probe makes a lone spike).
@@ -164,12 +165,18 @@ public final class TrainDispersion {
         for (int i = 1; i < n; i++) {
             r[i] = Math.max(r[i], r[i - 1]);
         }
+        // a sink that stamps in batches delays each stamp by up to one period: no queue
+        long threshold = QUEUED_NS;
+        Groups arrivals = Groups.of(r, sizes);
+        if (arrivals.batched) {
+            threshold = Math.max(threshold, 2 * arrivals.periodNs);
+        }
         boolean[] queued = new boolean[n];
         long least = Long.MAX_VALUE;
         for (int i = 1; i < n; i++) {
             long owd = r[i] - s[i];
             least = Math.min(least, owd);
-            queued[i] = owd - least >= QUEUED_NS;
+            queued[i] = owd - least >= threshold;
         }
         boolean[] busy = new boolean[n];
         int busyGaps = 0;
@@ -234,7 +241,7 @@ public final class TrainDispersion {
             long headRecvNs = r[k - 1] - r[1];
             double fifoQueueNs = headBytes / rate - headSendNs;
             double probeNs = sizes[k] / rate;
-            if (fifoQueueNs >= Math.max(BUCKET_HEAD_THRESHOLDS * QUEUED_NS, 2 * probeNs)) {
+            if (fifoQueueNs >= Math.max(BUCKET_HEAD_THRESHOLDS * threshold, 2 * probeNs)) {
                 long burst = Math.round(headBytes + sizes[0] - rate * (r[k - 1] - r[0]));
                 long peak = headRecvNs > 0 ? Math.round(headBytes * 8e9 / headRecvNs) : Long.MAX_VALUE;
                 long ifSpeed = train.interfaceSpeedBps();

@@ -122,6 +122,32 @@ class QueueOnsetTest {
         assertThat(rel(a.burstBytes(), 50_000)).as("%s", a).isCloseTo(0, within(0.25));
     }
 
+    /// G3's conservative report: while every train passed unslowed (a 2 Mbit/s tbf with a
+    /// 256 KB burst, trains of 12 and 120 KB), the estimate is flagged as a lower bound with
+    /// "burst allowance ≥ the largest train"; a train longer than the bucket then finds the
+    /// sustained rate and B̂.
+    @Test
+    void trainsThatNeverPassTheBucketGiveAFlaggedLowerBoundUntilOneDoes() {
+        long r = 2 * MBPS;
+        SyntheticPath p = bed(2, 256 * 1024, 800, 300, 7);
+        BottleneckEstimator b = new BottleneckEstimator();
+        b.onTrain(100 * MS, p.sendTrain(10 * MS, 600, 20).sampleWithSendTimes());
+        b.onTrain(200 * MS, p.sendTrain(150 * MS, 1500, 80).sampleWithSendTimes());
+        BottleneckEstimate e = b.estimate().orElseThrow();
+        assertThat(e.lowerBound()).as("%s", e).isTrue();
+        assertThat(e.burstDetected()).as("%s", e).isFalse();
+        assertThat(e.burstAtLeastBytes()).as("%s", e).isEqualTo(120_000);
+        assertThat(e.rateBps()).as("%s", e).isGreaterThan(10 * r);
+        // the bucket has refilled after 2 s; 480 KB pass it
+        SyntheticPath.Train t = p.sendTrain(2_200 * MS, 1500, 320);
+        b.onTrain(t.summaryAtNs(), t.sampleWithSendTimes());
+        e = b.estimate().orElseThrow();
+        assertThat(e.lowerBound()).as("%s", e).isFalse();
+        assertThat(e.burstAtLeastBytes()).isEqualTo(-1);
+        assertThat(rel(e.rateBps(), r)).as("%s", e).isCloseTo(0, within(0.05));
+        assertThat(rel(e.burstBytes(), 256 * 1024)).as("%s", e).isCloseTo(0, within(0.25));
+    }
+
     /// [MS-QLPB] 100 ns deltas → times from 0.
     private static long[] ticks(long... deltas100ns) {
         long[] t = new long[deltas100ns.length + 1];
