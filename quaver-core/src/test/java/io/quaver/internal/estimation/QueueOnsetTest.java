@@ -148,6 +148,27 @@ class QueueOnsetTest {
         assertThat(rel(e.burstBytes(), 256 * 1024)).as("%s", e).isCloseTo(0, within(0.25));
     }
 
+    /// The planner's sustained-rate check: behind a 200 Mbit/s tbf with a 256 KB burst and a
+    /// sender of only 400 Mbit/s, trains pass unslowed up to 512 KB, so the fast phase's three
+    /// trains (12, 120, 480 KB) leave a flagged lower bound; one train four times the largest
+    /// finds the bucket.
+    @Test
+    void theSustainedRateCheckFindsABucketTheFastPhaseDidNotPass() {
+        long r = 200 * MBPS;
+        for (long seed = 1; seed <= 5; seed++) {
+            SyntheticPath p = SyntheticPath.builder(10_000 * MBPS).tokenBucket(r, 256 * 1024).senderLine(400 * MBPS)
+                    .propagation(50 * US, 50 * US).stampJitter(2 * US).seed(seed).build();
+            Harness h = new Harness(p).runUntil(2_000 * MS);
+            BottleneckEstimate e = h.snapshot().bottleneck().orElseThrow();
+            String why = "seed " + seed + ": " + e + " trains " + h.analyses;
+            assertThat(h.analyses.get(2).senderLimited()).as(why).isTrue(); // 480 KB passed unslowed
+            assertThat(e.lowerBound()).as(why).isFalse();
+            assertThat(rel(e.rateBps(), r)).as(why).isCloseTo(0, within(0.05));
+            assertThat(rel(e.burstBytes(), 256 * 1024)).as(why).isCloseTo(0, within(0.25));
+            assertThat(h.trainsBetween(0, 2_000 * MS)).as(why).isLessThanOrEqualTo(6);
+        }
+    }
+
     /// [MS-QLPB] 100 ns deltas → times from 0.
     private static long[] ticks(long... deltas100ns) {
         long[] t = new long[deltas100ns.length + 1];
