@@ -46,9 +46,16 @@ import java.util.regex.Pattern;
 /// For each scenario the prober runs with an adaptive flow's load (probegap every 1 ms) for
 /// the measurement time, sampling its estimates every 20 ms: time to the first estimate (all
 /// three values), time to converge (bottleneck within ±10 % of the truth from then on), and
-/// the median / p95 of |error| over the second half. For the 0 %-cross-traffic scenarios the
+/// the median / p95 of |error| over the second half. "burst KB" is the token-bucket burst
+/// allowance B̂ the estimate reports, or "≥X" when no train was slowed by the path (the
+/// bottleneck is then only a lower bound: goal G3's flag). For the 0 %-cross-traffic scenarios the
 /// steady-tracking load is measured over 10 s (probe bytes as a share of the capacity), and
 /// iperf3 (TCP) measures the link's throughput for comparison.
+///
+/// The RTT truth on the emulator is what the relay actually applied ([RelayDelays]): the
+/// user-space relay adds its own lateness (tens of µs to ms on a loaded 2-core host) to the
+/// configured delay, which the estimator rightly measures; the "relay+" column shows that
+/// excess over the configured round trip.
 ///
 /// Truth is at the IP level (decisions.md item 5): the shapers count Ethernet frames, so a
 /// 1500-byte probe packet costs 1514 bytes: truth = rate × 1500 / 1514; available = truth ×
@@ -74,7 +81,8 @@ public final class PathBenchmark {
     record Result(Scenario scenario, long truthBottleneckBps, long truthAvailableBps, long bottleneckBps,
                   long availableBps, long rttUs, double bottleneckErrMedian, double bottleneckErrP95,
                   double availableErrMedian, double availableErrP95, long firstEstimateMs, long convergeMs,
-                  double steadyProbeShare, long rttTruthUs, long rttErrUs, long iperfBps, long probeBytes) {
+                  double steadyProbeShare, long rttConfiguredUs, long rttTruthUs, long rttErrUs, long iperfBps,
+                  long probeBytes, long burstBytes, long burstAtLeastBytes) {
     }
 
     private final boolean quick;
@@ -163,11 +171,81 @@ public final class PathBenchmark {
                              .build()) {
                     ProberConfig config = ProberConfig.of(new InetSocketAddress(lo, sink.port()), true,
                             Platform.current()).withProbeTarget(link.ingressAddress()).withRouteCheck(false);
+                    RelayDelays relay = new RelayDelays();
+                    link.forward().setDeliveryListener(relay.forward);
+                    link.reverse().setDeliveryListener(relay.reverse);
                     // the TCP control path skips the emulator; its delay does not matter here
-                    results.add(measure(s, config, rate, rate * (100 - cross) / 100, 2 * owd * 1000,
+                    results.add(measure(s, config, rate, rate * (100 - cross) / 100, relay, 2 * owd * 1000,
                             cross == 0 && owd == delays[0], -1));
+                    link.forward().setDeliveryListener(null);
+                    link.reverse().setDeliveryListener(null);
                 }
             }
+        }
+    }
+
+    /// The delay the emulator actually applied to each probegap probe and to its reflection
+    /// (relay receive → forward, [io.quaver.testkit.EmulatedLink.DeliveryListener]): the
+    /// configured one-way delay plus queueing and serialisation at the emulated bottleneck plus
+    /// the relay's own lateness. Probe and reflection are paired by their [MS-QLPB] sequence
+    /// number; the RTT truth of a scenario is the mean of the pairs' sums over the newest
+    /// [#MEAN_SAMPLES] reflections (the RTT estimator's mean covers its newest samples, at most
+    /// 128 within 1 s). What remains unmeasured is four loopback hops and the wake-ups of the
+    /// relay's receive threads.
+    static final class RelayDelays {
+        static final int MEAN_SAMPLES = 128;
+        private final java.util.Map<Long, Long> forwardNs = new java.util.HashMap<>();
+        private final List<long[]> pairs = new ArrayList<>(); // {reflection sent ns, fwd + rev ns}
+        final io.quaver.testkit.EmulatedLink.DeliveryListener forward = (a, t, p) -> {
+            long seq = sequence(p, io.quaver.internal.qlpb.QlpbCodec.ID_PROBEGAP);
+            if (seq >= 0) {
+                synchronized (this) {
+                    forwardNs.put(seq, t - a);
+                }
+            }
+        };
+        final io.quaver.testkit.EmulatedLink.DeliveryListener reverse = (a, t, p) -> {
+            long seq = sequence(p, io.quaver.internal.qlpb.QlpbCodec.ID_PROBEGAP_REFLECTED);
+            if (seq >= 0) {
+                synchronized (this) {
+                    Long f = forwardNs.remove(seq);
+                    if (f != null) {
+                        pairs.add(new long[] {t, f + (t - a)});
+                    }
+                }
+            }
+        };
+
+        /// The probegap sequence number of a datagram of message `id`, or -1.
+        private static long sequence(byte[] payload, int id) {
+            var r = io.quaver.internal.qlpb.QlpbCodec.decode(java.nio.ByteBuffer.wrap(payload),
+                    io.quaver.internal.qlpb.Transport.UDP);
+            if (r instanceof io.quaver.internal.qlpb.DecodeResult.Decoded d) {
+                if (id == io.quaver.internal.qlpb.QlpbCodec.ID_PROBEGAP
+                        && d.message() instanceof io.quaver.internal.qlpb.QlpbMessage.ProbegapProbe g) {
+                    return g.sequence();
+                }
+                if (id == io.quaver.internal.qlpb.QlpbCodec.ID_PROBEGAP_REFLECTED
+                        && d.message() instanceof io.quaver.internal.qlpb.QlpbMessage.ProbegapReflected g) {
+                    return g.sequence();
+                }
+            }
+            return -1;
+        }
+
+        /// Mean applied round trip of the newest [#MEAN_SAMPLES] pairs sent before `toNs`, µs
+        /// (-1 without any).
+        synchronized long rttUs(long toNs) {
+            double sum = 0;
+            int n = 0;
+            for (int i = pairs.size() - 1; i >= 0 && n < MEAN_SAMPLES; i--) {
+                long[] x = pairs.get(i);
+                if (x[0] - toNs <= 0) {
+                    sum += x[1];
+                    n++;
+                }
+            }
+            return n == 0 ? -1 : Math.round(sum / n / 1000);
         }
     }
 
@@ -216,7 +294,7 @@ public final class PathBenchmark {
                         }
                         ProberConfig config = ProberConfig.of(new InetSocketAddress(b, sink.port()), true,
                                 Platform.current()).withSockets(ProbeSockets.in(nsA)).withRouteCheck(false);
-                        results.add(measure(s, config, truth, truth * (100 - cross) / 100, -1, cross == 0,
+                        results.add(measure(s, config, truth, truth * (100 - cross) / 100, null, -1, cross == 0,
                                 cross == 0 ? iperf : -1));
                     } finally {
                         if (client != null) {
@@ -264,8 +342,11 @@ public final class PathBenchmark {
 
     // ------------------------------------------------------------------ measurement
 
-    private Result measure(Scenario s, ProberConfig config, long truthBn, long truthAv, long rttTruthUs,
-                           boolean steady, long iperfBps) throws Exception {
+    /// @param relay               the emulator's applied delays (the RTT truth), or `null`
+    /// @param rttConfiguredUs     the configured round trip (emulator), or -1
+    private Result measure(Scenario s, ProberConfig config, long truthBn, long truthAv, RelayDelays relay,
+                           long rttConfiguredUs, boolean steady, long iperfBps) throws Exception {
+        long rttTruthUs = -1;
         List<long[]> samples = new ArrayList<>(); // {tMs, bottleneck, available, rtt}
         long firstMs = -1;
         long t0 = System.nanoTime();
@@ -285,6 +366,9 @@ public final class PathBenchmark {
             }
             firstMs = prober.firstEstimateAfterNs() < 0 ? -1 : prober.firstEstimateAfterNs() / 1_000_000;
             last = prober.estimates();
+            if (relay != null) {
+                rttTruthUs = relay.rttUs(System.nanoTime());
+            }
             probeBytes = prober.probeBytesSent();
             if (steady && steadyMs > 0) {
                 prober.setActive(false);
@@ -314,7 +398,8 @@ public final class PathBenchmark {
         long rtt = last.rttUs().orElse(-1);
         Result r = new Result(s, truthBn, truthAv, last.bottleneckBps().orElse(-1), last.availableBps().orElse(-1), rtt,
                 pct(bnErr, 0.5), pct(bnErr, 0.95), pct(avErr, 0.5), pct(avErr, 0.95), firstMs, convergeMs, steadyShare,
-                rttTruthUs, rttTruthUs > 0 && rtt > 0 ? rtt - rttTruthUs : Long.MIN_VALUE, iperfBps, probeBytes);
+                rttConfiguredUs, rttTruthUs, rttTruthUs > 0 && rtt > 0 ? rtt - rttTruthUs : Long.MIN_VALUE, iperfBps,
+                probeBytes, last.burstAllowanceBytes().orElse(-1), last.burstAtLeastBytes().orElse(-1));
         System.out.println(row(r));
         return r;
     }
@@ -329,19 +414,22 @@ public final class PathBenchmark {
     // ------------------------------------------------------------------ output
 
     private static final String HEADER = String.format(Locale.ROOT,
-            "%-44s %9s %9s %9s %13s %13s %7s %8s %7s %8s %8s %9s",
+            "%-44s %9s %9s %9s %13s %13s %7s %8s %7s %8s %8s %8s %9s %8s",
             "scenario", "bn Mb/s", "av Mb/s", "rtt us", "bn err med/95", "av err med/95", "1st ms", "conv ms",
-            "steady", "rtt err", "iperf", "truth bn");
+            "steady", "rtt err", "relay+", "iperf", "truth bn", "burst KB");
 
     private static String row(Result r) {
-        return String.format(Locale.ROOT, "%-44s %9.2f %9.2f %9d %6.1f/%5.1f%% %6.1f/%5.1f%% %7d %8d %7s %8s %8s %9.2f",
+        return String.format(Locale.ROOT, "%-44s %9.2f %9.2f %9d %6.1f/%5.1f%% %6.1f/%5.1f%% %7d %8d %7s %8s %8s %8s %9.2f %8s",
                 r.scenario().label(), r.bottleneckBps() / 1e6, r.availableBps() / 1e6, r.rttUs(),
                 100 * r.bottleneckErrMedian(), 100 * r.bottleneckErrP95(), 100 * r.availableErrMedian(),
                 100 * r.availableErrP95(), r.firstEstimateMs(), r.convergeMs(),
                 Double.isNaN(r.steadyProbeShare()) ? "-" : String.format(Locale.ROOT, "%.2f%%", 100 * r.steadyProbeShare()),
                 r.rttErrUs() == Long.MIN_VALUE ? "-" : r.rttErrUs() + "us",
+                r.rttTruthUs() > 0 && r.rttConfiguredUs() > 0 ? (r.rttTruthUs() - r.rttConfiguredUs()) + "us" : "-",
                 r.iperfBps() < 0 ? "-" : String.format(Locale.ROOT, "%.2f", r.iperfBps() / 1e6),
-                r.truthBottleneckBps() / 1e6);
+                r.truthBottleneckBps() / 1e6,
+                r.burstBytes() >= 0 ? Long.toString(r.burstBytes() / 1000)
+                        : r.burstAtLeastBytes() >= 0 ? ">=" + r.burstAtLeastBytes() / 1000 : "-");
     }
 
     private static void printTable(List<Result> results) {
@@ -374,13 +462,14 @@ public final class PathBenchmark {
                             + "\"truthAvailableBps\":%d,\"bottleneckBps\":%d,\"availableBps\":%d,\"rttUs\":%d,"
                             + "\"bottleneckErrMedian\":%s,\"bottleneckErrP95\":%s,\"availableErrMedian\":%s,"
                             + "\"availableErrP95\":%s,\"firstEstimateMs\":%d,\"convergeMs\":%d,\"steadyProbeShare\":%s,"
-                            + "\"rttTruthUs\":%d,\"rttErrUs\":%s,\"iperfBps\":%d,\"probeBytes\":%d}",
+                            + "\"rttConfiguredUs\":%d,\"rttTruthUs\":%d,\"rttErrUs\":%s,\"iperfBps\":%d,\"probeBytes\":%d,"
+                            + "\"burstBytes\":%d,\"burstAtLeastBytes\":%d}",
                     s.bed(), s.shaper(), s.rateBps(), s.burst(), s.crossPct(), s.crossKind(), s.oneWayDelayMs(),
                     r.truthBottleneckBps(), r.truthAvailableBps(), r.bottleneckBps(), r.availableBps(), r.rttUs(),
                     num(r.bottleneckErrMedian()), num(r.bottleneckErrP95()), num(r.availableErrMedian()),
                     num(r.availableErrP95()), r.firstEstimateMs(), r.convergeMs(), num(r.steadyProbeShare()),
-                    r.rttTruthUs(), r.rttErrUs() == Long.MIN_VALUE ? "null" : Long.toString(r.rttErrUs()), r.iperfBps(),
-                    r.probeBytes()));
+                    r.rttConfiguredUs(), r.rttTruthUs(), r.rttErrUs() == Long.MIN_VALUE ? "null" : Long.toString(r.rttErrUs()), r.iperfBps(),
+                    r.probeBytes(), r.burstBytes(), r.burstAtLeastBytes()));
         }
         return sb.append("]}").toString();
     }

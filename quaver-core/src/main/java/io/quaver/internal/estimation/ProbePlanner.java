@@ -20,6 +20,13 @@ import java.util.SplittableRandom;
 ///   long enough to pass the largest bucket those bytes allow (`1.1·B_upper·P/(P−R)` plus 24
 ///   probes of tail). Bytes that pass within the burst allowance do not load the shaped link,
 ///   so that train's budget counts only the bytes beyond B̂.
+/// * **Sustained-rate check** (goal G3): when the fast phase's trains all passed unslowed (the
+///   estimate is only a lower bound, [BottleneckEstimate#lowerBound()]: a token bucket's burst
+///   may have let them through at the sender's pace), one more train, four times the largest
+///   (at most [#SUSTAINED_CHECK_MAX_BYTES], within the phase's budget). On the test bed the
+///   sender writes at only 0.3–3 Gbit/s, so behind a 200 Mbit/s `tbf` with a 256 KB burst a
+///   train passes unslowed up to 256 KB × P/(P − R), over 480 KB when P is 400 Mbit/s. Not
+///   after a lost train (behind a slow bucket a longer train would only be lost again).
 /// * **Upkeep** (no adaptive flow): trains within 0.6 % of the sustained capacity (one per
 ///   10–120 s, and no single train above 0.6 % of 10 s of capacity, so that any 10 s window
 ///   stays within budget), and probegap only in short bursts (5 probes 1 ms apart; the first
@@ -108,6 +115,9 @@ public final class ProbePlanner {
     static final int CONFIRM_TAIL_PROBES = 24;
     static final int LOST_TRAIN_SHRINK = 4;
     static final long FAST_PROBEGAP_MAX_NS = 5_000_000_000L;
+    /// Largest sustained-rate check: 1024 full-size probes, within the sink's default 2 MiB
+    /// per-source burst.
+    static final long SUSTAINED_CHECK_MAX_BYTES = 1024L * 1500;
 
     private final Config config;
     private final SplittableRandom random;
@@ -123,6 +133,7 @@ public final class ProbePlanner {
     private int kneeAfterTrains = -1;
     private long bytesBeforeKneeTrain;
     private boolean confirmDone;
+    private boolean sustainedCheckDone;
     // trains
     private long lastTrainNs = Long.MIN_VALUE;
     private long lastTrainBytes;
@@ -225,6 +236,7 @@ public final class ProbePlanner {
         kneeAfterTrains = -1;
         bytesBeforeKneeTrain = 0;
         confirmDone = false;
+        sustainedCheckDone = false;
         lastTrainLost = false;
         fastCeilingBytes = Long.MAX_VALUE;
         fastProbegaps = 0;
@@ -266,6 +278,9 @@ public final class ProbePlanner {
                 return trainDue(nowNs, path, active);
             }
             if (fastTrainsIssued >= config.fastTrains()) {
+                if (sustainedCheckDue(b, path)) {
+                    return spaced;
+                }
                 fast = false;
                 return trainDue(nowNs, path, active);
             }
@@ -287,6 +302,9 @@ public final class ProbePlanner {
         if (fast) {
             if (kneeAfterTrains >= 0 && b != null && b.burstDetected()) {
                 return kneeTrain(b);
+            }
+            if (fastTrainsIssued >= config.fastTrains()) {
+                return sustainedCheckDue(b, path) ? sustainedCheckTrain(b) : null;
             }
             return fastTrain(b);
         }
@@ -336,6 +354,19 @@ public final class ProbePlanner {
         }
         want = Math.min(Math.min(Math.min(want, left), config.maxTrainBytes()), fastCeilingBytes);
         return train(want, size);
+    }
+
+    private boolean sustainedCheckDue(BottleneckEstimate b, PathSnapshot path) {
+        return !sustainedCheckDone && !lastTrainLost && b != null && b.lowerBound() && resultSinceLastTrain(path);
+    }
+
+    /// The sustained-rate check: four times the largest unslowed train, or `null` when the
+    /// budget or the cap leaves no longer train.
+    private ProbeAction.SendTrain sustainedCheckTrain(BottleneckEstimate b) {
+        sustainedCheckDone = true;
+        long want = Math.min(Math.min(b.maxTrainBytes() * config.trainGrowth(), SUSTAINED_CHECK_MAX_BYTES),
+                fastBudgetLeft(b));
+        return want > b.maxTrainBytes() ? train(want, config.trainProbeIpBytes()) : null;
     }
 
     /// A train long enough to pass the largest bucket consistent with what was seen.

@@ -48,6 +48,7 @@ public final class EstimatorModel implements PathModel {
     public PathEstimates estimates(long nowNs) {
         PathSnapshot s = estimator.snapshot(nowNs);
         return new PathEstimates(s.bottleneckBps(), s.availableBps(), s.rttUs(), s.minRttUs(), s.burstAllowanceBytes(),
+                s.burstAtLeastBytes(),
                 s.bottleneckAtNs(), s.availableAtNs(), s.rttAtNs());
     }
 }

@@ -55,7 +55,7 @@ final class Harness {
                     sent.add(new Sent(nowNs, t.bytes(), true));
                     if (tr.complete()) {
                         schedule(tr.summaryAtNs(), () -> {
-                            analyses.add(estimator.onTrain(tr.summaryAtNs(), tr.sample()));
+                            analyses.add(estimator.onTrain(tr.summaryAtNs(), tr.sampleWithSendTimes()));
                             planner.onTrainResult(tr.summaryAtNs(), true);
                         });
                     } else {

@@ -22,6 +22,12 @@ final class SyntheticPath {
         TrainSample sample() {
             return TrainSample.ofSummary(probeIpBytes, deltas100ns, interfaceSpeedBps);
         }
+
+        /// The summary with the initiator's send times, as the prober hands it over.
+        TrainSample sampleWithSendTimes() {
+            TrainSample s = sample();
+            return new TrainSample(s.sizesIpBytes(), s.recvNs(), sendNs, interfaceSpeedBps);
+        }
     }
 
     /// A reflected probegap probe.
@@ -51,6 +57,8 @@ final class SyntheticPath {
         private long coldExtraMaxNs;
         private long bufferBytes;
         private long interfaceSpeedBps;
+        private double senderStallShare;
+        private long senderStallMaxNs;
         private long seed = 1;
 
         private Builder(long capacityBps) {
@@ -103,6 +111,14 @@ final class SyntheticPath {
             return this;
         }
 
+        /// A loaded sender: before each train probe, with probability `share`, the sending
+        /// thread is preempted for a uniform 0..`maxNs` (the 2-core test bed's sender).
+        Builder senderStalls(double share, long maxNs) {
+            senderStallShare = share;
+            senderStallMaxNs = maxNs;
+            return this;
+        }
+
         Builder stampJitter(long jitterNs) {
             stampJitterNs = jitterNs;
             return this;
@@ -148,6 +164,7 @@ final class SyntheticPath {
     private final Builder c;
     private final SplittableRandom crossRnd;
     private final SplittableRandom noiseRnd;
+    private final SplittableRandom senderRnd;
     private final double coalescingPhaseNs;
     private final double crossMeanBytes;
 
@@ -176,6 +193,7 @@ final class SyntheticPath {
         SplittableRandom root = new SplittableRandom(b.seed);
         this.crossRnd = root.split();
         this.noiseRnd = root.split();
+        this.senderRnd = root.split();
         this.coalescingPhaseNs = b.coalescingPeriodNs > 0 ? noiseRnd.nextDouble() * b.coalescingPeriodNs : 0;
         double mean = 0;
         double wsum = 0;
@@ -242,6 +260,9 @@ final class SyntheticPath {
         double sendAt = Math.max(startNs, senderFreeNs);
         double tx = probeIpBytes * 8e9 / c.senderLineBps;
         for (int i = 0; i < count; i++) {
+            if (c.senderStallShare > 0 && i > 0 && senderRnd.nextDouble() < c.senderStallShare) {
+                sendAt += senderRnd.nextDouble() * c.senderStallMaxNs;
+            }
             double leaves = sendAt + tx;
             send[i] = (long) Math.floor(sendAt);
             sendAt = leaves;
