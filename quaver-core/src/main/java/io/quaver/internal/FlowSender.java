@@ -370,11 +370,9 @@ final class FlowSender implements SendPath {
 
     /// Waits for `deadlineNs` on the calling thread: parks, then spins for a window fitted to
     /// the host's wake-up latency and to `gapNs`, the flow's packet spacing
-    /// ([PacingPolicy#spinWindowNs]), with the pacer thread's precise timers
-    /// ([Pacer#preciseTimersForCaller()]).
+    /// ([PacingPolicy#spinWindowNs]).
     private void await(long deadlineNs, long gapNs) {
         Thread me = Thread.currentThread();
-        pacer.preciseTimersForCaller();
         lastWaiter = me;
         try {
             while (true) {

@@ -81,20 +81,6 @@ public final class Pacer {
         this.onThreadStart = onThreadStart;
     }
 
-    /// The threads that got [#preciseTimersForCaller()] already.
-    private static final ThreadLocal<Boolean> PRECISE_CALLER = ThreadLocal.withInitial(() -> false);
-
-    /// Gives the calling thread, a blocking sender about to wait for its deadline, the precise
-    /// timers of the pacer's thread (the platform's: a 1 ns timer slack on Linux, so that a park
-    /// is not rounded up by the default 50 µs), once per thread. The slack only makes the
-    /// thread's own timed waits more precise.
-    public void preciseTimersForCaller() {
-        if (!PRECISE_CALLER.get()) {
-            PRECISE_CALLER.set(true);
-            onThreadStart.run();
-        }
-    }
-
     /// A flow starts needing the pacer.
     public synchronized void acquire() {
         users++;

@@ -49,22 +49,6 @@ class PacerTest {
     }
 
     @Test
-    void aBlockingSendersThreadGetsThePreciseTimersOncePerThread() throws Exception {
-        AtomicInteger applied = new AtomicInteger();
-        Pacer pacer = new Pacer("quaver-test-pacer", applied::incrementAndGet);
-        Runnable twice = () -> {
-            pacer.preciseTimersForCaller();
-            pacer.preciseTimersForCaller();
-        };
-        Thread a = Thread.ofPlatform().name("test-sender-a").start(twice);
-        a.join();
-        assertThat(applied).hasValue(1);
-        Thread b = Thread.ofPlatform().name("test-sender-b").start(twice);
-        b.join();
-        assertThat(applied).as("once per thread").hasValue(2);
-    }
-
-    @Test
     void firesInDeadlineOrderPreciselyAndStopsWhenUnneeded() throws Exception {
         Pacer pacer = new Pacer("test-pacer");
         assertThat(pacer.isRunning()).isFalse();
