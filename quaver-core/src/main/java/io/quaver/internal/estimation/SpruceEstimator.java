@@ -179,9 +179,9 @@ public final class SpruceEstimator {
         for (int i = knee + 1; i < n; i++) {
             bits += 8L * train.sizesIpBytes()[i];
         }
-        double slope = slope(t, o, knee, n);
-        return Optional.of(new Stream(nowNs, knee, n - 1 - knee, bits * 1e9 / span, slope, send[0], send[n - 1],
-                RESIDUAL_INFLATION * slopeError(t, o, knee, n, slope)));
+        double[] fit = fit(t, o, knee, n);
+        return Optional.of(new Stream(nowNs, knee, n - 1 - knee, bits * 1e9 / span, fit[0], send[0], send[n - 1],
+                RESIDUAL_INFLATION * fit[1]));
     }
 
     /// The split `k ≤ maxKnee` minimising the squared error of a constant over `[0, k]` plus
@@ -224,32 +224,14 @@ public final class SpruceEstimator {
         return best;
     }
 
-    /// The regression standard error of `slope` on `[from, to)`.
-    static double slopeError(double[] t, double[] o, int from, int to, double slope) {
-        int m = to - from;
-        if (m < 3) {
-            return 0;
-        }
-        double mt = 0;
-        double mo = 0;
-        for (int i = from; i < to; i++) {
-            mt += t[i];
-            mo += o[i];
-        }
-        mt /= m;
-        mo /= m;
-        double vt = 0;
-        double sse = 0;
-        for (int i = from; i < to; i++) {
-            vt += (t[i] - mt) * (t[i] - mt);
-            double r = o[i] - mo - slope * (t[i] - mt);
-            sse += r * r;
-        }
-        return vt > 0 ? Math.sqrt(sse / (m - 2) / vt) : 0;
-    }
-
     /// Least-squares slope of `o` over `t` on `[from, to)`.
     static double slope(double[] t, double[] o, int from, int to) {
+        return fit(t, o, from, to)[0];
+    }
+
+    /// Least-squares slope of `o` over `t` on `[from, to)` and its regression standard error
+    /// (0 with fewer than 3 points).
+    static double[] fit(double[] t, double[] o, int from, int to) {
         int m = to - from;
         double mt = 0;
         double mo = 0;
@@ -265,6 +247,18 @@ public final class SpruceEstimator {
             vt += (t[i] - mt) * (t[i] - mt);
             cov += (t[i] - mt) * (o[i] - mo);
         }
-        return vt > 0 ? cov / vt : 0;
+        if (vt <= 0) {
+            return new double[] {0, 0};
+        }
+        double slope = cov / vt;
+        if (m < 3) {
+            return new double[] {slope, 0};
+        }
+        double sse = 0;
+        for (int i = from; i < to; i++) {
+            double r = o[i] - mo - slope * (t[i] - mt);
+            sse += r * r;
+        }
+        return new double[] {slope, Math.sqrt(sse / (m - 2) / vt)};
     }
 }
