@@ -2,9 +2,11 @@ package io.quaver.benchmarks;
 
 import io.quaver.QosSink;
 import io.quaver.SinkOptions;
+import io.quaver.internal.estimation.PathEstimator;
 import io.quaver.internal.platform.NetNamespace;
 import io.quaver.internal.platform.Platform;
 import io.quaver.internal.probe.ClientProber;
+import io.quaver.internal.probe.EstimatorModel;
 import io.quaver.internal.probe.PathEstimates;
 import io.quaver.internal.probe.PathStack;
 import io.quaver.internal.probe.ProbeSockets;
@@ -61,9 +63,12 @@ import java.util.regex.Pattern;
 /// 1500-byte probe packet costs 1514 bytes: truth = rate × 1500 / 1514; available = truth ×
 /// (1 − cross share). The emulator counts IP bytes (28-byte overhead per datagram).
 ///
-/// Usage: `PathBenchmark [--quick] [--interim] [--only emu|netns] [--rates-mbit 2,200] [--json FILE] [--measure-ms N]
-/// [--steady-ms N]` (`--interim`: the stand-in model and scheduler instead of the estimation
-/// package's; `--only emu`: the emulator rows alone, the ones with an RTT truth).
+/// Usage: `PathBenchmark [--quick] [--interim] [--methods auto,probegap,spruce] [--only emu|netns]
+/// [--rates-mbit 2,200] [--bursts small,large] [--cross 0,30,60] [--json FILE] [--measure-ms N] [--steady-ms N]`
+/// (`--interim`: the stand-in model and scheduler instead of the estimation package's;
+/// `--methods`: run every scenario once per available-bandwidth method, side by side in the
+/// same cross traffic — `probegap` is the stack without paced streams, `auto` the default;
+/// `--only emu`: the emulator rows alone, the ones with an RTT truth).
 public final class PathBenchmark {
     private static final long MBIT = 1_000_000L;
 
@@ -78,7 +83,7 @@ public final class PathBenchmark {
         }
     }
 
-    record Result(Scenario scenario, long truthBottleneckBps, long truthAvailableBps, long bottleneckBps,
+    record Result(Scenario scenario, String method, long truthBottleneckBps, long truthAvailableBps, long bottleneckBps,
                   long availableBps, long rttUs, double bottleneckErrMedian, double bottleneckErrP95,
                   double availableErrMedian, double availableErrP95, long firstEstimateMs, long convergeMs,
                   double steadyProbeShare, long rttConfiguredUs, long rttTruthUs, long rttErrUs, long iperfBps,
@@ -88,17 +93,31 @@ public final class PathBenchmark {
     private final boolean quick;
     /// `--rates-mbit`: only these namespace bottlenecks (Mbit/s), or `null` for the matrix's.
     private long[] netnsRatesMbit;
+    /// `--bursts`: only these burst kinds, or `null` for the matrix's.
+    private String[] burstKinds;
+    /// `--cross`: only these cross-traffic shares (%), or `null` for the matrix's.
+    private int[] crossPcts;
     private final long measureMs;
     private final long steadyMs;
-    private final Supplier<PathStack> stacks;
+    private final List<String> methods;
     private final String stackName;
 
-    private PathBenchmark(boolean quick, long measureMs, long steadyMs, boolean interim) {
+    private PathBenchmark(boolean quick, long measureMs, long steadyMs, boolean interim, List<String> methods) {
         this.quick = quick;
         this.measureMs = measureMs;
         this.steadyMs = steadyMs;
-        this.stacks = interim ? PathStack::interim : PathStack::estimators;
+        this.methods = interim ? List.of("interim") : methods;
         this.stackName = interim ? "InterimPathModel+InterimScheduler" : "PathEstimator+ProbePlanner";
+    }
+
+    private static Supplier<PathStack> stack(String method) {
+        return switch (method) {
+            case "interim" -> PathStack::interim;
+            case "auto" -> PathStack::estimators;
+            case "probegap" -> () -> PathStack.estimators(PathEstimator.AvailableMethod.PROBEGAP);
+            case "spruce" -> () -> PathStack.estimators(PathEstimator.AvailableMethod.SPRUCE);
+            default -> throw new IllegalArgumentException("unknown method " + method);
+        };
     }
 
     public static void main(String[] args) throws Exception {
@@ -109,9 +128,24 @@ public final class PathBenchmark {
         long steadyMs = 10_000;
         String only = null;
         long[] ratesMbit = null;
+        String[] bursts = null;
+        int[] cross = null;
+        List<String> methods = List.of("auto");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
+                case "--help" -> {
+                    System.out.println("PathBenchmark [--quick] [--interim] [--methods auto,probegap,spruce]"
+                            + " [--only emu|netns] [--rates-mbit 2,10,50,200] [--bursts small,large] [--cross 0,30,60]"
+                            + " [--json FILE] [--measure-ms 3000] [--steady-ms 10000]");
+                    return;
+                }
                 case "--quick" -> quick = true;
+                case "--methods" -> {
+                    methods = List.of(args[++i].split(","));
+                    methods.forEach(PathBenchmark::stack);
+                }
+                case "--bursts" -> bursts = args[++i].split(",");
+                case "--cross" -> cross = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--interim" -> interim = true;
                 case "--only" -> only = args[++i];
                 case "--rates-mbit" -> ratesMbit = java.util.Arrays.stream(args[++i].split(","))
@@ -122,8 +156,10 @@ public final class PathBenchmark {
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
-        PathBenchmark bench = new PathBenchmark(quick, measureMs, steadyMs, interim);
+        PathBenchmark bench = new PathBenchmark(quick, measureMs, steadyMs, interim, methods);
         bench.netnsRatesMbit = ratesMbit;
+        bench.burstKinds = bursts;
+        bench.crossPcts = cross;
         System.out.println("stack: " + bench.stackName);
         List<Result> results = new ArrayList<>();
         if (only != null && !only.equals("emu") && !only.equals("netns")) {
@@ -157,7 +193,7 @@ public final class PathBenchmark {
         long[] delays = quick ? new long[] {1, 50} : new long[] {1, 10, 50, 100};
         InetAddress lo = InetAddress.getLoopbackAddress();
         for (long owd : delays) {
-            for (int cross : quick ? new int[] {0} : new int[] {0, 30}) {
+            for (int cross : crosses(quick ? new int[] {0} : new int[] {0, 30})) {
                 Scenario s = new Scenario("emu", "emu", rate, "-", cross, cross == 0 ? "none" : "cbr", owd);
                 try (QosSink sink = QosSink.start(SinkOptions.defaults().withBindAddress(lo).withPort(0));
                      LinkEmulator link = LinkEmulator.builder()
@@ -175,8 +211,10 @@ public final class PathBenchmark {
                     link.forward().setDeliveryListener(relay.forward);
                     link.reverse().setDeliveryListener(relay.reverse);
                     // the TCP control path skips the emulator; its delay does not matter here
-                    results.add(measure(s, config, rate, rate * (100 - cross) / 100, relay, 2 * owd * 1000,
-                            cross == 0 && owd == delays[0], -1));
+                    for (String method : methods) {
+                        results.add(measure(s, method, config, rate, rate * (100 - cross) / 100, relay, 2 * owd * 1000,
+                                cross == 0 && owd == delays[0], -1));
+                    }
                     link.forward().setDeliveryListener(null);
                     link.reverse().setDeliveryListener(null);
                 }
@@ -254,7 +292,7 @@ public final class PathBenchmark {
     private void runNetns(List<Result> results) throws Exception {
         long[] rates = netnsRatesMbit != null ? java.util.Arrays.stream(netnsRatesMbit).map(r -> r * MBIT).toArray()
                 : quick ? new long[] {10 * MBIT, 50 * MBIT} : new long[] {2 * MBIT, 10 * MBIT, 50 * MBIT, 200 * MBIT};
-        String[] bursts = quick ? new String[] {"small"} : new String[] {"small", "large"};
+        String[] bursts = burstKinds != null ? burstKinds : quick ? new String[] {"small"} : new String[] {"small", "large"};
         for (String shaperKind : new String[] {"tbf", "htb"}) {
             for (long rate : rates) {
                 for (String burst : bursts) {
@@ -282,7 +320,7 @@ public final class PathBenchmark {
         try (sink; NetNamespace nsA = namespaceOf(bed, Node.A);
              SpawnedProcess server = bed.spawn(Node.B, "iperf3", "-s", "-p", "5202")) {
             server.awaitOutput("listening", Duration.ofSeconds(3));
-            int[] crosses = shaperKind.equals("htb") || quick ? new int[] {0, 30} : new int[] {0, 30, 60};
+            int[] crosses = crosses(shaperKind.equals("htb") || quick ? new int[] {0, 30} : new int[] {0, 30, 60});
             for (int cross : crosses) {
                 for (String kind : cross == 0 ? new String[] {"none"} : new String[] {"cbr", "tcp"}) {
                     Scenario s = new Scenario("netns", shaperKind, rate, burst, cross, kind, 0);
@@ -294,8 +332,10 @@ public final class PathBenchmark {
                         }
                         ProberConfig config = ProberConfig.of(new InetSocketAddress(b, sink.port()), true,
                                 Platform.current()).withSockets(ProbeSockets.in(nsA)).withRouteCheck(false);
-                        results.add(measure(s, config, truth, truth * (100 - cross) / 100, null, -1, cross == 0,
-                                cross == 0 ? iperf : -1));
+                        for (String method : methods) {
+                            results.add(measure(s, method, config, truth, truth * (100 - cross) / 100, null, -1,
+                                    cross == 0, cross == 0 ? iperf : -1));
+                        }
                     } finally {
                         if (client != null) {
                             client.close();
@@ -305,6 +345,12 @@ public final class PathBenchmark {
                 }
             }
         }
+    }
+
+    /// The matrix's cross-traffic shares, or those of `--cross` among them.
+    private int[] crosses(int[] matrix) {
+        return crossPcts == null ? matrix
+                : Arrays.stream(crossPcts).filter(c -> Arrays.stream(matrix).anyMatch(m -> m == c)).toArray();
     }
 
     /// Cross traffic A → B at `pct` % of the link, counted in Ethernet bytes.
@@ -344,8 +390,8 @@ public final class PathBenchmark {
 
     /// @param relay               the emulator's applied delays (the RTT truth), or `null`
     /// @param rttConfiguredUs     the configured round trip (emulator), or -1
-    private Result measure(Scenario s, ProberConfig config, long truthBn, long truthAv, RelayDelays relay,
-                           long rttConfiguredUs, boolean steady, long iperfBps) throws Exception {
+    private Result measure(Scenario s, String method, ProberConfig config, long truthBn, long truthAv,
+                           RelayDelays relay, long rttConfiguredUs, boolean steady, long iperfBps) throws Exception {
         long rttTruthUs = -1;
         List<long[]> samples = new ArrayList<>(); // {tMs, bottleneck, available, rtt}
         long firstMs = -1;
@@ -353,7 +399,7 @@ public final class PathBenchmark {
         double steadyShare = Double.NaN;
         PathEstimates last;
         long probeBytes;
-        PathStack stack = stacks.get();
+        PathStack stack = stack(method).get();
         try (ClientProber prober = ClientProber.start(config, stack.model(), stack.scheduler(), "bench")) {
             prober.setActive(true);
             long end = t0 + measureMs * 1_000_000;
@@ -396,11 +442,21 @@ public final class PathBenchmark {
         double[] avErr = tail.stream().filter(x -> x[2] >= 0)
                 .mapToDouble(x -> Math.abs(x[2] - truthAv) / (double) Math.max(1, truthAv)).sorted().toArray();
         long rtt = last.rttUs().orElse(-1);
-        Result r = new Result(s, truthBn, truthAv, last.bottleneckBps().orElse(-1), last.availableBps().orElse(-1), rtt,
+        Result r = new Result(s, method, truthBn, truthAv, last.bottleneckBps().orElse(-1), last.availableBps().orElse(-1), rtt,
                 pct(bnErr, 0.5), pct(bnErr, 0.95), pct(avErr, 0.5), pct(avErr, 0.95), firstMs, convergeMs, steadyShare,
                 rttConfiguredUs, rttTruthUs, rttTruthUs > 0 && rtt > 0 ? rtt - rttTruthUs : Long.MIN_VALUE, iperfBps,
                 probeBytes, last.burstAllowanceBytes().orElse(-1), last.burstAtLeastBytes().orElse(-1));
         System.out.println(row(r));
+        if (last.availableBps().isPresent() && stack.model() instanceof EstimatorModel em) {
+            String by = em.snapshot(System.nanoTime()).available().map(a -> a.method().toString()).orElse("-");
+            em.estimator().probegap().ifPresent(a -> System.out.printf(Locale.ROOT,
+                    "    reported by %s; probegap %.2f Mbit/s, busy share %.1f%%, busy delay median %d us%n", by,
+                    a.availableBps() / 1e6, 100 * a.utilisation(), a.busyDelayNs() / 1000));
+            em.estimator().spruce().ifPresent(sp -> System.out.printf(Locale.ROOT,
+                    "    spruce %.2f Mbit/s (err %.1f%%), %d streams, %d pairs, spread %.1f%% of C; streams fed %d%n",
+                    sp.availableBps() / 1e6, 100.0 * Math.abs(sp.availableBps() - truthAv) / Math.max(1, truthAv),
+                    sp.streams(), sp.pairs(), 100 * sp.spreadShare(), em.estimator().streamsSeen()));
+        }
         return r;
     }
 
@@ -414,13 +470,13 @@ public final class PathBenchmark {
     // ------------------------------------------------------------------ output
 
     private static final String HEADER = String.format(Locale.ROOT,
-            "%-44s %9s %9s %9s %13s %13s %7s %8s %7s %8s %8s %8s %9s %8s",
-            "scenario", "bn Mb/s", "av Mb/s", "rtt us", "bn err med/95", "av err med/95", "1st ms", "conv ms",
+            "%-44s %-8s %9s %9s %9s %13s %13s %7s %8s %7s %8s %8s %8s %9s %8s",
+            "scenario", "method", "bn Mb/s", "av Mb/s", "rtt us", "bn err med/95", "av err med/95", "1st ms", "conv ms",
             "steady", "rtt err", "relay+", "iperf", "truth bn", "burst KB");
 
     private static String row(Result r) {
-        return String.format(Locale.ROOT, "%-44s %9.2f %9.2f %9d %6.1f/%5.1f%% %6.1f/%5.1f%% %7d %8d %7s %8s %8s %8s %9.2f %8s",
-                r.scenario().label(), r.bottleneckBps() / 1e6, r.availableBps() / 1e6, r.rttUs(),
+        return String.format(Locale.ROOT, "%-44s %-8s %9.2f %9.2f %9d %6.1f/%5.1f%% %6.1f/%5.1f%% %7d %8d %7s %8s %8s %8s %9.2f %8s",
+                r.scenario().label(), r.method(), r.bottleneckBps() / 1e6, r.availableBps() / 1e6, r.rttUs(),
                 100 * r.bottleneckErrMedian(), 100 * r.bottleneckErrP95(), 100 * r.availableErrMedian(),
                 100 * r.availableErrP95(), r.firstEstimateMs(), r.convergeMs(),
                 Double.isNaN(r.steadyProbeShare()) ? "-" : String.format(Locale.ROOT, "%.2f%%", 100 * r.steadyProbeShare()),
@@ -457,14 +513,14 @@ public final class PathBenchmark {
             if (i > 0) {
                 sb.append(',');
             }
-            sb.append(String.format(Locale.ROOT, "{\"bed\":\"%s\",\"shaper\":\"%s\",\"rateBps\":%d,\"burst\":\"%s\","
+            sb.append(String.format(Locale.ROOT, "{\"method\":\"%s\",\"bed\":\"%s\",\"shaper\":\"%s\",\"rateBps\":%d,\"burst\":\"%s\","
                             + "\"crossPct\":%d,\"crossKind\":\"%s\",\"oneWayDelayMs\":%d,\"truthBottleneckBps\":%d,"
                             + "\"truthAvailableBps\":%d,\"bottleneckBps\":%d,\"availableBps\":%d,\"rttUs\":%d,"
                             + "\"bottleneckErrMedian\":%s,\"bottleneckErrP95\":%s,\"availableErrMedian\":%s,"
                             + "\"availableErrP95\":%s,\"firstEstimateMs\":%d,\"convergeMs\":%d,\"steadyProbeShare\":%s,"
                             + "\"rttConfiguredUs\":%d,\"rttTruthUs\":%d,\"rttErrUs\":%s,\"iperfBps\":%d,\"probeBytes\":%d,"
                             + "\"burstBytes\":%d,\"burstAtLeastBytes\":%d}",
-                    s.bed(), s.shaper(), s.rateBps(), s.burst(), s.crossPct(), s.crossKind(), s.oneWayDelayMs(),
+                    r.method(), s.bed(), s.shaper(), s.rateBps(), s.burst(), s.crossPct(), s.crossKind(), s.oneWayDelayMs(),
                     r.truthBottleneckBps(), r.truthAvailableBps(), r.bottleneckBps(), r.availableBps(), r.rttUs(),
                     num(r.bottleneckErrMedian()), num(r.bottleneckErrP95()), num(r.availableErrMedian()),
                     num(r.availableErrP95()), r.firstEstimateMs(), r.convergeMs(), num(r.steadyProbeShare()),

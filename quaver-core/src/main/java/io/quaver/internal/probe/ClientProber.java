@@ -53,7 +53,8 @@ import java.util.function.Consumer;
 /// ## Threads (all named `quaver-prober-<client>-…`)
 /// * `tx` (platform): the timing-critical sender. Asks the scheduler for the next action and
 ///   carries it out: probegap probes on time, waiting with a hybrid park-then-spin (park until
-///   ~100 µs before the deadline, then spin); pre-built packet-pair trains back-to-back;
+///   ~100 µs before the deadline, then spin); pre-built packet-pair trains back-to-back, or
+///   paced the same way when the scheduler asks for a stream (Spruce);
 /// * `ctl` (virtual): the control connections. For each train it opens a TCP connection to
 ///   the sink and completes the handshake (250 ms, qwave.md §8.5; two attempts), builds the
 ///   train with the connection's port, and waits for the Packet Pair Summary; it also runs
@@ -651,9 +652,13 @@ public final class ClientProber implements Closeable {
             return; // the control thread reports the result
         }
         try {
+            long startNs = System.nanoTime();
             for (int i = 0; i < datagrams.length; i++) {
                 ByteBuffer b = datagrams[i];
                 int n = b.remaining();
+                if (spec.gapNs() > 0 && i > 0) {
+                    paceUntil(startNs + i * spec.gapNs()); // absolute times: a late send is caught up
+                }
                 job.sendNs[i] = System.nanoTime();
                 udp.write(b);
                 probeBytesSent.addAndGet(n + ipOverheadBytes);
@@ -670,6 +675,19 @@ public final class ClientProber implements Closeable {
         } catch (IOException e) {
             job.sent.complete(-1L);
             networkFailure(e);
+        }
+    }
+
+    /// Parks until ~[#SPIN_NS] before the deadline, then spins (a paced stream's next probe;
+    /// unlike [#waitUntil(long)] not cut short by a wake-up).
+    private void paceUntil(long deadlineNs) {
+        long left;
+        while (!closed && (left = deadlineNs - System.nanoTime()) > 0) {
+            if (left > SPIN_NS) {
+                LockSupport.parkNanos(left - SPIN_NS);
+            } else {
+                Thread.onSpinWait();
+            }
         }
     }
 
@@ -763,7 +781,7 @@ public final class ClientProber implements Closeable {
             QlpbMessage m;
             while ((m = read(ch, decoder, wait)) != null) {
                 if (m instanceof PacketPairSummary s && s.sequence() == seq) {
-                    onSummary(s, job.spec.probeIpBytes(), job.sendNs);
+                    onSummary(s, job.spec, job.sendNs);
                     return TrainOutcome.SUMMARY;
                 }
             }
@@ -776,12 +794,16 @@ public final class ClientProber implements Closeable {
         }
     }
 
-    private void onSummary(PacketPairSummary s, int probeIpBytes, long[] sendNs) {
+    private void onSummary(PacketPairSummary s, SendTrain spec, long[] sendNs) {
         long now = System.nanoTime();
         PathEstimates after;
         lock.lock();
         try {
-            model.onTrain(now, probeIpBytes, s.timestampDeltas100ns(), s.interfaceSpeedBps(), sendNs);
+            if (spec.paced()) {
+                model.onStream(now, spec.probeIpBytes(), s.timestampDeltas100ns(), sendNs);
+            } else {
+                model.onTrain(now, spec.probeIpBytes(), s.timestampDeltas100ns(), s.interfaceSpeedBps(), sendNs);
+            }
             noteEstimates(now);
             changed.signalAll();
             after = model.estimates(now);

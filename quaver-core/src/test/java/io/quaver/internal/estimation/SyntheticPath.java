@@ -14,7 +14,7 @@ import java.util.SplittableRandom;
 /// time is a `double` of nanoseconds (sub-ns exact over hours); everything handed out is an
 /// integer of nanoseconds, or 100 ns ticks where [MS-QLPB] uses them.
 final class SyntheticPath {
-    enum CrossKind { NONE, CBR, POISSON }
+    enum CrossKind { NONE, CBR, POISSON, BURSTS }
 
     /// A train as the sink saw it.
     record Train(long[] sendNs, long[] sinkRecvNs, long[] deltas100ns, long summaryAtNs, int probeIpBytes,
@@ -23,7 +23,8 @@ final class SyntheticPath {
             return TrainSample.ofSummary(probeIpBytes, deltas100ns, interfaceSpeedBps);
         }
 
-        /// The summary with the initiator's send times, as the prober hands it over.
+        /// The summary with the initiator's send times, as the prober hands it over (for a
+        /// train and for a paced stream alike).
         TrainSample sampleWithSendTimes() {
             TrainSample s = sample();
             return new TrainSample(s.sizesIpBytes(), s.recvNs(), sendNs, interfaceSpeedBps);
@@ -60,6 +61,8 @@ final class SyntheticPath {
         private double senderStallShare;
         private long senderStallMaxNs;
         private long seed = 1;
+        private int burstPackets = 1;
+        private long burstLineBps = 1_000_000_000L;
 
         private Builder(long capacityBps) {
             this.capacityBps = capacityBps;
@@ -90,6 +93,19 @@ final class SyntheticPath {
             crossRateBps = rateBps;
             crossSizes = sizes.clone();
             crossWeights = weights.clone();
+            return this;
+        }
+
+        /// TCP-like on–off cross traffic: bursts of `burstPackets` packets back to back at
+        /// `lineBps` (an application-limited TCP sender writing blocks), burst starts Poisson,
+        /// `rateBps` on average.
+        Builder burstCross(long rateBps, int packetBytes, int burstPackets, long lineBps) {
+            cross = CrossKind.BURSTS;
+            crossRateBps = rateBps;
+            crossSizes = new int[] {packetBytes};
+            crossWeights = new double[] {1};
+            this.burstPackets = burstPackets;
+            this.burstLineBps = lineBps;
             return this;
         }
 
@@ -174,6 +190,7 @@ final class SyntheticPath {
     private double senderFreeNs = Double.NEGATIVE_INFINITY;
     private double nextCrossNs = Double.NaN;
     private int nextCrossBytes;
+    private int burstLeft;
     private final ArrayDeque<double[]> queue = new ArrayDeque<>();
     private double queuedBytes;
     private double lastStampNs = Double.NEGATIVE_INFINITY;
@@ -252,6 +269,12 @@ final class SyntheticPath {
 
     /// Sends a back-to-back train at `startNs` (initiator clock = true time).
     Train sendTrain(long startNs, int probeIpBytes, int count) {
+        return sendTrain(startNs, probeIpBytes, count, 0);
+    }
+
+    /// Sends a train whose probe `i` leaves at `startNs + i·gapNs` (or when the sender's line
+    /// is free, if later): a paced stream when `gapNs > 0`.
+    Train sendTrain(long startNs, int probeIpBytes, int count, long gapNs) {
         advanceTo(startNs);
         long[] send = new long[count];
         long[] stamp = new long[count];
@@ -260,6 +283,7 @@ final class SyntheticPath {
         double sendAt = Math.max(startNs, senderFreeNs);
         double tx = probeIpBytes * 8e9 / c.senderLineBps;
         for (int i = 0; i < count; i++) {
+            sendAt = Math.max(sendAt, startNs + (double) i * gapNs);
             if (c.senderStallShare > 0 && i > 0 && senderRnd.nextDouble() < c.senderStallShare) {
                 sendAt += senderRnd.nextDouble() * c.senderStallMaxNs;
             }
@@ -372,6 +396,19 @@ final class SyntheticPath {
         int bytes = c.crossSizes[pick()];
         if (c.cross == CrossKind.CBR) {
             nextCrossNs = first ? crossRnd.nextDouble() * meanGapNs : nextCrossNs + meanGapNs;
+        } else if (c.cross == CrossKind.BURSTS) {
+            double wire = bytes * 8e9 / c.burstLineBps;
+            if (!first && burstLeft > 0) {
+                burstLeft--;
+                nextCrossNs += wire;
+            } else {
+                // between burst starts: mean burst period minus the burst's own duration
+                double period = meanGapNs * c.burstPackets;
+                double idle = Math.max(0, period - c.burstPackets * wire);
+                double gap = -Math.log(1 - crossRnd.nextDouble()) * idle;
+                nextCrossNs = (first ? crossRnd.nextDouble() * period : nextCrossNs + wire) + gap;
+                burstLeft = c.burstPackets - 1;
+            }
         } else {
             double gap = -Math.log(1 - crossRnd.nextDouble()) * meanGapNs;
             nextCrossNs = (first ? 0 : nextCrossNs) + gap;
