@@ -294,6 +294,12 @@ public final class AdaptiveFlows {
                 estimates(key, recvNs, null, false);
             }
 
+            @Override
+            public void onProbegapArrival(long sequence, long recvNs) {
+                inner.onProbegapArrival(sequence, recvNs);
+                arrival(key, recvNs, sequence);
+            }
+
             private void estimates(Tracking.Key key, long nowNs, PathEstimates e, boolean force) {
                 PathEstimates est = e;
                 lock.lock();
@@ -377,15 +383,25 @@ public final class AdaptiveFlows {
     }
 
     private void sample(Tracking.Key key, long nowNs, long sequence, long sendNs, long receiveNs) {
+        feed(key, nowNs, m -> m.onProbe(nowNs, sequence, sendNs, receiveNs));
+    }
+
+    /// A probe that arrived without a delay sample (withdrawn by the prober): not a loss.
+    private void arrival(Tracking.Key key, long nowNs, long sequence) {
+        feed(key, nowNs, m -> m.onArrival(nowNs, sequence));
+    }
+
+    /// One probegap event into every monitor of the path; completions performed after unlocking.
+    private void feed(Tracking.Key key, long nowNs, Function<PathMonitor, Transition> event) {
         List<Completion> out = new ArrayList<>();
         lock.lock();
         try {
             for (Path p : pathsOf(key)) {
                 p.lastSampleNs = nowNs;
-                deliver(p, p.monitor.onProbe(nowNs, sequence, sendNs, receiveNs), nowNs, out);
+                deliver(p, event.apply(p.monitor), nowNs, out);
             }
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "congestion detector failed on a sample", e);
+            LOG.log(System.Logger.Level.WARNING, "congestion detector failed on a probegap sample", e);
         } finally {
             lock.unlock();
         }

@@ -31,6 +31,13 @@ public final class PathMonitor {
         return seen(detector.onProbe(nowNs, sequence, sendNs, receiveNs));
     }
 
+    /// A probegap reflection without a delay sample; see [CongestionDetector#onArrival].
+    ///
+    /// @return the state change, or `null`
+    public Transition onArrival(long nowNs, long sequence) {
+        return seen(detector.onArrival(nowNs, sequence));
+    }
+
     /// One `TCP_INFO` sample of a sinkless TCP flow; see [CongestionDetector#onTcpInfo].
     ///
     /// @return the state change, or `null`
