@@ -441,14 +441,23 @@ public final class AdaptiveBenchmark {
             }
             LockSupport.parkNanos(1_000_000);
         }
+        String atDrain = estimates(flow);
         long u = await(uncongested, uncongestedAt, 10_000_000_000L);
         long a = await(available, availableAt, 10_000_000_000L);
+        System.out.printf(Locale.ROOT, "    estimates (bottleneck/available) when drained %s, at Available %s%n", atDrain,
+                estimates(flow));
         long decided = detected < 0 ? -1 : transitionAtNs(congestedTransition);
         return new Trial(detected < 0 ? -1 : (detected - onset) / 1e6,
                 u < 0 || drained < 0 ? -1 : Math.max(0, u - drained) / 1e6,
                 a < 0 || drained < 0 ? -1 : Math.max(0, a - drained) / 1e6, false, (onset - before) / 1e6,
                 decided < 0 ? -1 : Math.max(0, decided - onset) / 1e6,
                 decided < 0 ? -1 : Math.max(0, detected - decided) / 1e6, causeOf(congestedTransition));
+    }
+
+    /// The path's (bottleneck, available) estimates in Mbit/s, for the trial's log.
+    private static String estimates(QosFlow flow) {
+        long[] e = Engine.embedded().adaptive().estimatesOf(flow.id());
+        return e == null ? "none" : String.format(Locale.ROOT, "%.1f/%.1f", e[0] / 1e6, e[1] / 1e6);
     }
 
     /// The decision time (`atNs`) in an engine's `lastTransition` string, -1 if none.

@@ -357,8 +357,9 @@ public final class AdaptiveFlows {
     }
 
     /// The latest (bottleneck, available) estimates of the flow's path, -1 where none exists;
-    /// `null` when the flow has no path (off-link without experiments).
-    long[] estimatesOf(int flowId) {
+    /// `null` when the flow has no path (off-link without experiments). Also for diagnostics
+    /// (benchmarks).
+    public long[] estimatesOf(int flowId) {
         lock.lock();
         try {
             FlowEntry f = flows.get(flowId);
