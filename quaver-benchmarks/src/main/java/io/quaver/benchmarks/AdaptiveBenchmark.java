@@ -107,22 +107,21 @@ public final class AdaptiveBenchmark {
     /// One trial. `decidedMs`: onset to the detector's decision (the arrival of the reflection
     /// that made it, which includes the path's delays); `dispatchMs`: from that arrival to the
     /// completion seen by the application (receive, detector, registry, notification thread).
+    /// `processedMs`: from that arrival to the detector's run on it (the prober's receive thread).
     record Trial(double detectionMs, double uncongestedMs, double availableMs, boolean early, double changeMs,
-                 double decidedMs, double dispatchMs, String cause) {
+                 double decidedMs, double dispatchMs, double processedMs, String cause) {
         Trial(double detectionMs, double uncongestedMs, double availableMs, boolean early, double changeMs) {
-            this(detectionMs, uncongestedMs, availableMs, early, changeMs, -1, -1, null);
+            this(detectionMs, uncongestedMs, availableMs, early, changeMs, -1, -1, -1, null);
         }
     }
 
     record Scenario(String bed, String kind, List<Trial> trials) {
         double[] detection() {
-            return trials.stream().filter(t -> !t.early && t.detectionMs >= 0).mapToDouble(Trial::detectionMs).sorted()
-                    .toArray();
+            return measured(Trial::detectionMs);
         }
 
         double[] uncongested() {
-            return trials.stream().filter(t -> !t.early && t.uncongestedMs >= 0).mapToDouble(Trial::uncongestedMs).sorted()
-                    .toArray();
+            return measured(Trial::uncongestedMs);
         }
 
         double[] change() {
@@ -130,18 +129,24 @@ public final class AdaptiveBenchmark {
         }
 
         double[] decided() {
-            return trials.stream().filter(t -> !t.early && t.decidedMs >= 0).mapToDouble(Trial::decidedMs).sorted()
-                    .toArray();
+            return measured(Trial::decidedMs);
         }
 
         double[] dispatch() {
-            return trials.stream().filter(t -> !t.early && t.dispatchMs >= 0).mapToDouble(Trial::dispatchMs).sorted()
-                    .toArray();
+            return measured(Trial::dispatchMs);
+        }
+
+        double[] processed() {
+            return measured(Trial::processedMs);
         }
 
         double[] available() {
-            return trials.stream().filter(t -> !t.early && t.availableMs >= 0).mapToDouble(Trial::availableMs).sorted()
-                    .toArray();
+            return measured(Trial::availableMs);
+        }
+
+        /// The values (≥ 0: measured) of the trials that did not alarm early, sorted.
+        private double[] measured(java.util.function.ToDoubleFunction<Trial> value) {
+            return trials.stream().filter(t -> !t.early).mapToDouble(value).filter(v -> v >= 0).sorted().toArray();
         }
 
         long misses() {
@@ -364,9 +369,10 @@ public final class AdaptiveBenchmark {
             boolean step = kind.equals("step-down");
             for (int i = 0; i < trials; i++) {
                 Trial t = trial(bed, flow, step);
-                System.out.printf(Locale.ROOT, "  %s %s #%d: Congested %s (decided %s + %s, %s), Uncongested %s,"
-                                + " Available %s%n", bed.name(), kind, i + 1, ms(t.detectionMs, t.early),
-                        ms(t.decidedMs, false), ms(t.dispatchMs, false), t.cause, ms(t.uncongestedMs, false),
+                System.out.printf(Locale.ROOT, "  %s %s #%d: Congested %s (decided %s + %s, detector after %s, %s),"
+                                + " Uncongested %s, Available %s%n", bed.name(), kind, i + 1, ms(t.detectionMs, t.early),
+                        ms(t.decidedMs, false), ms(t.dispatchMs, false), ms(t.processedMs, false), t.cause,
+                        ms(t.uncongestedMs, false),
                         ms(t.availableMs, false));
                 list.add(t);
             }
@@ -447,11 +453,13 @@ public final class AdaptiveBenchmark {
         System.out.printf(Locale.ROOT, "    estimates (bottleneck/available) when drained %s, at Available %s%n", atDrain,
                 estimates(flow));
         long decided = detected < 0 ? -1 : transitionAtNs(congestedTransition);
+        long seen = detected < 0 ? -1 : field(congestedTransition, "seenNs");
         return new Trial(detected < 0 ? -1 : (detected - onset) / 1e6,
                 u < 0 || drained < 0 ? -1 : Math.max(0, u - drained) / 1e6,
                 a < 0 || drained < 0 ? -1 : Math.max(0, a - drained) / 1e6, false, (onset - before) / 1e6,
                 decided < 0 ? -1 : Math.max(0, decided - onset) / 1e6,
-                decided < 0 ? -1 : Math.max(0, detected - decided) / 1e6, causeOf(congestedTransition));
+                decided < 0 ? -1 : Math.max(0, detected - decided) / 1e6,
+                decided < 0 || seen < 0 ? -1 : Math.max(0, seen - decided) / 1e6, causeOf(congestedTransition));
     }
 
     /// The path's (bottleneck, available) estimates in Mbit/s, for the trial's log.
@@ -462,10 +470,15 @@ public final class AdaptiveBenchmark {
 
     /// The decision time (`atNs`) in an engine's `lastTransition` string, -1 if none.
     static long transitionAtNs(String transition) {
+        return field(transition, "atNs");
+    }
+
+    /// A `name=<long>` field of an engine's `lastTransition` string, -1 if absent.
+    static long field(String transition, String name) {
         if (transition == null) {
             return -1;
         }
-        var m = java.util.regex.Pattern.compile("atNs=(-?\\d+)").matcher(transition);
+        var m = java.util.regex.Pattern.compile("\\b" + name + "=(-?\\d+)").matcher(transition);
         return m.find() ? Long.parseLong(m.group(1)) : -1;
     }
 
@@ -628,6 +641,7 @@ public final class AdaptiveBenchmark {
             row(sb, s, "onset -> Congested", d, s.misses(), s.early(), goal7);
             row(sb, s, "  onset -> decision", s.decided(), 0, 0, "reflection that decided (path delays incl.)");
             row(sb, s, "  decision -> app", s.dispatch(), 0, 0, "receive, detector, registry, notify thread");
+            row(sb, s, "  decision -> detector", s.processed(), 0, 0, "of which: the prober's receive thread");
             if (s.bed().startsWith("netns") && s.kind().equals("step-down")) {
                 double[] c = s.change();
                 sb.append(String.format(Locale.ROOT, "%-14s %-14s %-22s %9.0f %9.0f %9.0f %6s %6s  %s%n", s.bed(),
@@ -669,9 +683,10 @@ public final class AdaptiveBenchmark {
             Scenario s = scenarios.get(i);
             sb.append(String.format(Locale.ROOT, "    {\"bed\": \"%s\", \"scenario\": \"%s\", \"trials\": %d,"
                             + " \"misses\": %d, \"early\": %d, \"congestedMs\": %s, \"decidedMs\": %s,"
-                            + " \"dispatchMs\": %s, \"uncongestedMs\": %s, \"availableMs\": %s}%s%n", s.bed(), s.kind(),
-                    s.trials().size(), s.misses(), s.early(), stats(s.detection()), stats(s.decided()),
-                    stats(s.dispatch()), stats(s.uncongested()), stats(s.available()),
+                            + " \"dispatchMs\": %s, \"processedMs\": %s, \"uncongestedMs\": %s, \"availableMs\": %s}%s%n",
+                    s.bed(), s.kind(), s.trials().size(), s.misses(), s.early(), stats(s.detection()),
+                    stats(s.decided()), stats(s.dispatch()), stats(s.processed()), stats(s.uncongested()),
+                    stats(s.available()),
                     i + 1 < scenarios.size() ? "," : ""));
         }
         sb.append("  ],\n  \"falseAlarms\": [\n");

@@ -429,7 +429,8 @@ public final class AdaptiveFlows {
     /// Lock held.
     private void deliver(Path p, Transition t, long nowNs, List<Completion> out) {
         if (t != null) {
-            p.lastTransition = t + " " + p.monitor.detector().reading(nowNs);
+            // seenNs: when the detector ran (atNs is the deciding sample's arrival)
+            p.lastTransition = t + " seenNs=" + System.nanoTime() + " " + p.monitor.detector().reading(nowNs);
             LOG.log(System.Logger.Level.DEBUG, () -> "path " + p.flows + ": " + p.lastTransition);
         }
         if (t != null && p.forced == null) {
@@ -640,8 +641,8 @@ public final class AdaptiveFlows {
     }
 
     /// The last congestion transition of the detector behind a flow's notifications, with its
-    /// cause and the detector's signals at that moment (diagnostics, benchmarks); `null` if
-    /// none yet or the flow has no path.
+    /// cause, when the detector ran (`seenNs`, `System.nanoTime()`) and the detector's signals at
+    /// that moment (diagnostics, benchmarks); `null` if none yet or the flow has no path.
     public String lastTransition(int flowId) {
         lock.lock();
         try {
