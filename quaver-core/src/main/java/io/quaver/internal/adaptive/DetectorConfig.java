@@ -37,19 +37,19 @@ public record DetectorConfig(long queueFloorWindowNs, long baseBucketNs, int bas
 
     /// Quaver's defaults, tuned with `DetectorBenchmark` / [io.quaver.internal.adaptive.sim.DetectorReplay]
     /// against goals G7–G9: the floor window as short as G9's longest delivery burst (the
-    /// previous 50 ms detected a step-down about 10 ms later); a gradient guard below 15 ms or
-    /// an enter hold below 10 ms raises alarms on the stress (correlated wander) path.
+    /// previous 50 ms detected a step-down about 10 ms later); a 5 ms enter hold (with a 12 or
+    /// 15 ms gradient guard) raised alarms on the stress (correlated wander) path.
     public static final DetectorConfig DEFAULT = new DetectorConfig(
             40 * MS,          // queueFloorWindowNs: ≥ the longest delivery burst of G9 (40 ms)
             10_000 * MS,      // baseBucketNs: 10 s
             12,               // baseBuckets: 2 min of base history
-            15 * MS,          // gradientMinQueueNs: above ±5 ms of correlated delay wander (12 ms: alarms there)
+            15 * MS,          // gradientMinQueueNs: above ±5 ms of correlated delay wander
             60 * MS,          // queueDelayThresholdNs: LEDBAT++
             250 * MS,         // lossWindowNs
             20,               // lossMinPackets: GoogCC kLimitNumPackets
             0.10,             // lossEnterFraction: GoogCC
             0.02,             // lossExitFraction: GoogCC
-            10 * MS,          // enterHoldNs (0: about 1 alarm/h on the clean ±5 ms path; 5: more on the stress path)
+            10 * MS,          // enterHoldNs (0: about 1 alarm/h on the clean ±5 ms path; 5: alarms on the stress path)
             10 * MS,          // drainedQueueNs
             300 * MS,         // exitHoldNs
             TrendlineEstimator.DEFAULT_WINDOW_SIZE,
