@@ -2,9 +2,11 @@ package io.quaver.benchmarks;
 
 import io.quaver.QosSink;
 import io.quaver.SinkOptions;
+import io.quaver.internal.estimation.PathEstimator;
 import io.quaver.internal.platform.NetNamespace;
 import io.quaver.internal.platform.Platform;
 import io.quaver.internal.probe.ClientProber;
+import io.quaver.internal.probe.EstimatorModel;
 import io.quaver.internal.probe.PathEstimates;
 import io.quaver.internal.probe.PathStack;
 import io.quaver.internal.probe.ProbeSockets;
@@ -46,17 +48,27 @@ import java.util.regex.Pattern;
 /// For each scenario the prober runs with an adaptive flow's load (probegap every 1 ms) for
 /// the measurement time, sampling its estimates every 20 ms: time to the first estimate (all
 /// three values), time to converge (bottleneck within ±10 % of the truth from then on), and
-/// the median / p95 of |error| over the second half. For the 0 %-cross-traffic scenarios the
+/// the median / p95 of |error| over the second half. "burst KB" is the token-bucket burst
+/// allowance B̂ the estimate reports, or "≥X" when no train was slowed by the path (the
+/// bottleneck is then only a lower bound: goal G3's flag). For the 0 %-cross-traffic scenarios the
 /// steady-tracking load is measured over 10 s (probe bytes as a share of the capacity), and
 /// iperf3 (TCP) measures the link's throughput for comparison.
+///
+/// The RTT truth on the emulator is what the relay actually applied ([RelayDelays]): the
+/// user-space relay adds its own lateness (tens of µs to ms on a loaded 2-core host) to the
+/// configured delay, which the estimator rightly measures; the "relay+" column shows that
+/// excess over the configured round trip.
 ///
 /// Truth is at the IP level (decisions.md item 5): the shapers count Ethernet frames, so a
 /// 1500-byte probe packet costs 1514 bytes: truth = rate × 1500 / 1514; available = truth ×
 /// (1 − cross share). The emulator counts IP bytes (28-byte overhead per datagram).
 ///
-/// Usage: `PathBenchmark [--quick] [--interim] [--only emu|netns] [--rates-mbit 2,200] [--json FILE] [--measure-ms N]
-/// [--steady-ms N]` (`--interim`: the stand-in model and scheduler instead of the estimation
-/// package's; `--only emu`: the emulator rows alone, the ones with an RTT truth).
+/// Usage: `PathBenchmark [--quick] [--interim] [--methods auto,probegap,spruce] [--only emu|netns]
+/// [--rates-mbit 2,200] [--bursts small,large] [--cross 0,30,60] [--json FILE] [--measure-ms N] [--steady-ms N]`
+/// (`--interim`: the stand-in model and scheduler instead of the estimation package's;
+/// `--methods`: run every scenario once per available-bandwidth method, side by side in the
+/// same cross traffic — `probegap` is the stack without paced streams, `auto` the default;
+/// `--only emu`: the emulator rows alone, the ones with an RTT truth).
 public final class PathBenchmark {
     private static final long MBIT = 1_000_000L;
 
@@ -71,26 +83,41 @@ public final class PathBenchmark {
         }
     }
 
-    record Result(Scenario scenario, long truthBottleneckBps, long truthAvailableBps, long bottleneckBps,
+    record Result(Scenario scenario, String method, long truthBottleneckBps, long truthAvailableBps, long bottleneckBps,
                   long availableBps, long rttUs, double bottleneckErrMedian, double bottleneckErrP95,
                   double availableErrMedian, double availableErrP95, long firstEstimateMs, long convergeMs,
-                  double steadyProbeShare, long rttTruthUs, long rttErrUs, long iperfBps, long probeBytes) {
+                  double steadyProbeShare, long rttConfiguredUs, long rttTruthUs, long rttErrUs, long iperfBps,
+                  long probeBytes, long burstBytes, long burstAtLeastBytes) {
     }
 
     private final boolean quick;
     /// `--rates-mbit`: only these namespace bottlenecks (Mbit/s), or `null` for the matrix's.
     private long[] netnsRatesMbit;
+    /// `--bursts`: only these burst kinds, or `null` for the matrix's.
+    private String[] burstKinds;
+    /// `--cross`: only these cross-traffic shares (%), or `null` for the matrix's.
+    private int[] crossPcts;
     private final long measureMs;
     private final long steadyMs;
-    private final Supplier<PathStack> stacks;
+    private final List<String> methods;
     private final String stackName;
 
-    private PathBenchmark(boolean quick, long measureMs, long steadyMs, boolean interim) {
+    private PathBenchmark(boolean quick, long measureMs, long steadyMs, boolean interim, List<String> methods) {
         this.quick = quick;
         this.measureMs = measureMs;
         this.steadyMs = steadyMs;
-        this.stacks = interim ? PathStack::interim : PathStack::estimators;
+        this.methods = interim ? List.of("interim") : methods;
         this.stackName = interim ? "InterimPathModel+InterimScheduler" : "PathEstimator+ProbePlanner";
+    }
+
+    private static Supplier<PathStack> stack(String method) {
+        return switch (method) {
+            case "interim" -> PathStack::interim;
+            case "auto" -> PathStack::estimators;
+            case "probegap" -> () -> PathStack.estimators(PathEstimator.AvailableMethod.PROBEGAP);
+            case "spruce" -> () -> PathStack.estimators(PathEstimator.AvailableMethod.SPRUCE);
+            default -> throw new IllegalArgumentException("unknown method " + method);
+        };
     }
 
     public static void main(String[] args) throws Exception {
@@ -101,9 +128,24 @@ public final class PathBenchmark {
         long steadyMs = 10_000;
         String only = null;
         long[] ratesMbit = null;
+        String[] bursts = null;
+        int[] cross = null;
+        List<String> methods = List.of("auto");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
+                case "--help" -> {
+                    System.out.println("PathBenchmark [--quick] [--interim] [--methods auto,probegap,spruce]"
+                            + " [--only emu|netns] [--rates-mbit 2,10,50,200] [--bursts small,large] [--cross 0,30,60]"
+                            + " [--json FILE] [--measure-ms 3000] [--steady-ms 10000]");
+                    return;
+                }
                 case "--quick" -> quick = true;
+                case "--methods" -> {
+                    methods = List.of(args[++i].split(","));
+                    methods.forEach(PathBenchmark::stack);
+                }
+                case "--bursts" -> bursts = args[++i].split(",");
+                case "--cross" -> cross = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--interim" -> interim = true;
                 case "--only" -> only = args[++i];
                 case "--rates-mbit" -> ratesMbit = java.util.Arrays.stream(args[++i].split(","))
@@ -114,8 +156,10 @@ public final class PathBenchmark {
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
-        PathBenchmark bench = new PathBenchmark(quick, measureMs, steadyMs, interim);
+        PathBenchmark bench = new PathBenchmark(quick, measureMs, steadyMs, interim, methods);
         bench.netnsRatesMbit = ratesMbit;
+        bench.burstKinds = bursts;
+        bench.crossPcts = cross;
         System.out.println("stack: " + bench.stackName);
         List<Result> results = new ArrayList<>();
         if (only != null && !only.equals("emu") && !only.equals("netns")) {
@@ -149,7 +193,7 @@ public final class PathBenchmark {
         long[] delays = quick ? new long[] {1, 50} : new long[] {1, 10, 50, 100};
         InetAddress lo = InetAddress.getLoopbackAddress();
         for (long owd : delays) {
-            for (int cross : quick ? new int[] {0} : new int[] {0, 30}) {
+            for (int cross : crosses(quick ? new int[] {0} : new int[] {0, 30})) {
                 Scenario s = new Scenario("emu", "emu", rate, "-", cross, cross == 0 ? "none" : "cbr", owd);
                 try (QosSink sink = QosSink.start(SinkOptions.defaults().withBindAddress(lo).withPort(0));
                      LinkEmulator link = LinkEmulator.builder()
@@ -163,11 +207,83 @@ public final class PathBenchmark {
                              .build()) {
                     ProberConfig config = ProberConfig.of(new InetSocketAddress(lo, sink.port()), true,
                             Platform.current()).withProbeTarget(link.ingressAddress()).withRouteCheck(false);
+                    RelayDelays relay = new RelayDelays();
+                    link.forward().setDeliveryListener(relay.forward);
+                    link.reverse().setDeliveryListener(relay.reverse);
                     // the TCP control path skips the emulator; its delay does not matter here
-                    results.add(measure(s, config, rate, rate * (100 - cross) / 100, 2 * owd * 1000,
-                            cross == 0 && owd == delays[0], -1));
+                    for (String method : methods) {
+                        results.add(measure(s, method, config, rate, rate * (100 - cross) / 100, relay, 2 * owd * 1000,
+                                cross == 0 && owd == delays[0], -1));
+                    }
+                    link.forward().setDeliveryListener(null);
+                    link.reverse().setDeliveryListener(null);
                 }
             }
+        }
+    }
+
+    /// The delay the emulator actually applied to each probegap probe and to its reflection
+    /// (relay receive → forward, [io.quaver.testkit.EmulatedLink.DeliveryListener]): the
+    /// configured one-way delay plus queueing and serialisation at the emulated bottleneck plus
+    /// the relay's own lateness. Probe and reflection are paired by their [MS-QLPB] sequence
+    /// number; the RTT truth of a scenario is the mean of the pairs' sums over the newest
+    /// [#MEAN_SAMPLES] reflections (the RTT estimator's mean covers its newest samples, at most
+    /// 128 within 1 s). What remains unmeasured is four loopback hops and the wake-ups of the
+    /// relay's receive threads.
+    static final class RelayDelays {
+        static final int MEAN_SAMPLES = 128;
+        private final java.util.Map<Long, Long> forwardNs = new java.util.HashMap<>();
+        private final List<long[]> pairs = new ArrayList<>(); // {reflection sent ns, fwd + rev ns}
+        final io.quaver.testkit.EmulatedLink.DeliveryListener forward = (a, t, p) -> {
+            long seq = sequence(p, io.quaver.internal.qlpb.QlpbCodec.ID_PROBEGAP);
+            if (seq >= 0) {
+                synchronized (this) {
+                    forwardNs.put(seq, t - a);
+                }
+            }
+        };
+        final io.quaver.testkit.EmulatedLink.DeliveryListener reverse = (a, t, p) -> {
+            long seq = sequence(p, io.quaver.internal.qlpb.QlpbCodec.ID_PROBEGAP_REFLECTED);
+            if (seq >= 0) {
+                synchronized (this) {
+                    Long f = forwardNs.remove(seq);
+                    if (f != null) {
+                        pairs.add(new long[] {t, f + (t - a)});
+                    }
+                }
+            }
+        };
+
+        /// The probegap sequence number of a datagram of message `id`, or -1.
+        private static long sequence(byte[] payload, int id) {
+            var r = io.quaver.internal.qlpb.QlpbCodec.decode(java.nio.ByteBuffer.wrap(payload),
+                    io.quaver.internal.qlpb.Transport.UDP);
+            if (r instanceof io.quaver.internal.qlpb.DecodeResult.Decoded d) {
+                if (id == io.quaver.internal.qlpb.QlpbCodec.ID_PROBEGAP
+                        && d.message() instanceof io.quaver.internal.qlpb.QlpbMessage.ProbegapProbe g) {
+                    return g.sequence();
+                }
+                if (id == io.quaver.internal.qlpb.QlpbCodec.ID_PROBEGAP_REFLECTED
+                        && d.message() instanceof io.quaver.internal.qlpb.QlpbMessage.ProbegapReflected g) {
+                    return g.sequence();
+                }
+            }
+            return -1;
+        }
+
+        /// Mean applied round trip of the newest [#MEAN_SAMPLES] pairs sent before `toNs`, µs
+        /// (-1 without any).
+        synchronized long rttUs(long toNs) {
+            double sum = 0;
+            int n = 0;
+            for (int i = pairs.size() - 1; i >= 0 && n < MEAN_SAMPLES; i--) {
+                long[] x = pairs.get(i);
+                if (x[0] - toNs <= 0) {
+                    sum += x[1];
+                    n++;
+                }
+            }
+            return n == 0 ? -1 : Math.round(sum / n / 1000);
         }
     }
 
@@ -176,7 +292,7 @@ public final class PathBenchmark {
     private void runNetns(List<Result> results) throws Exception {
         long[] rates = netnsRatesMbit != null ? java.util.Arrays.stream(netnsRatesMbit).map(r -> r * MBIT).toArray()
                 : quick ? new long[] {10 * MBIT, 50 * MBIT} : new long[] {2 * MBIT, 10 * MBIT, 50 * MBIT, 200 * MBIT};
-        String[] bursts = quick ? new String[] {"small"} : new String[] {"small", "large"};
+        String[] bursts = burstKinds != null ? burstKinds : quick ? new String[] {"small"} : new String[] {"small", "large"};
         for (String shaperKind : new String[] {"tbf", "htb"}) {
             for (long rate : rates) {
                 for (String burst : bursts) {
@@ -204,7 +320,7 @@ public final class PathBenchmark {
         try (sink; NetNamespace nsA = namespaceOf(bed, Node.A);
              SpawnedProcess server = bed.spawn(Node.B, "iperf3", "-s", "-p", "5202")) {
             server.awaitOutput("listening", Duration.ofSeconds(3));
-            int[] crosses = shaperKind.equals("htb") || quick ? new int[] {0, 30} : new int[] {0, 30, 60};
+            int[] crosses = crosses(shaperKind.equals("htb") || quick ? new int[] {0, 30} : new int[] {0, 30, 60});
             for (int cross : crosses) {
                 for (String kind : cross == 0 ? new String[] {"none"} : new String[] {"cbr", "tcp"}) {
                     Scenario s = new Scenario("netns", shaperKind, rate, burst, cross, kind, 0);
@@ -216,8 +332,10 @@ public final class PathBenchmark {
                         }
                         ProberConfig config = ProberConfig.of(new InetSocketAddress(b, sink.port()), true,
                                 Platform.current()).withSockets(ProbeSockets.in(nsA)).withRouteCheck(false);
-                        results.add(measure(s, config, truth, truth * (100 - cross) / 100, -1, cross == 0,
-                                cross == 0 ? iperf : -1));
+                        for (String method : methods) {
+                            results.add(measure(s, method, config, truth, truth * (100 - cross) / 100, null, -1,
+                                    cross == 0, cross == 0 ? iperf : -1));
+                        }
                     } finally {
                         if (client != null) {
                             client.close();
@@ -227,6 +345,12 @@ public final class PathBenchmark {
                 }
             }
         }
+    }
+
+    /// The matrix's cross-traffic shares, or those of `--cross` among them.
+    private int[] crosses(int[] matrix) {
+        return crossPcts == null ? matrix
+                : Arrays.stream(crossPcts).filter(c -> Arrays.stream(matrix).anyMatch(m -> m == c)).toArray();
     }
 
     /// Cross traffic A → B at `pct` % of the link, counted in Ethernet bytes.
@@ -264,15 +388,18 @@ public final class PathBenchmark {
 
     // ------------------------------------------------------------------ measurement
 
-    private Result measure(Scenario s, ProberConfig config, long truthBn, long truthAv, long rttTruthUs,
-                           boolean steady, long iperfBps) throws Exception {
+    /// @param relay               the emulator's applied delays (the RTT truth), or `null`
+    /// @param rttConfiguredUs     the configured round trip (emulator), or -1
+    private Result measure(Scenario s, String method, ProberConfig config, long truthBn, long truthAv,
+                           RelayDelays relay, long rttConfiguredUs, boolean steady, long iperfBps) throws Exception {
+        long rttTruthUs = -1;
         List<long[]> samples = new ArrayList<>(); // {tMs, bottleneck, available, rtt}
         long firstMs = -1;
         long t0 = System.nanoTime();
         double steadyShare = Double.NaN;
         PathEstimates last;
         long probeBytes;
-        PathStack stack = stacks.get();
+        PathStack stack = stack(method).get();
         try (ClientProber prober = ClientProber.start(config, stack.model(), stack.scheduler(), "bench")) {
             prober.setActive(true);
             long end = t0 + measureMs * 1_000_000;
@@ -285,6 +412,9 @@ public final class PathBenchmark {
             }
             firstMs = prober.firstEstimateAfterNs() < 0 ? -1 : prober.firstEstimateAfterNs() / 1_000_000;
             last = prober.estimates();
+            if (relay != null) {
+                rttTruthUs = relay.rttUs(System.nanoTime());
+            }
             probeBytes = prober.probeBytesSent();
             if (steady && steadyMs > 0) {
                 prober.setActive(false);
@@ -312,10 +442,21 @@ public final class PathBenchmark {
         double[] avErr = tail.stream().filter(x -> x[2] >= 0)
                 .mapToDouble(x -> Math.abs(x[2] - truthAv) / (double) Math.max(1, truthAv)).sorted().toArray();
         long rtt = last.rttUs().orElse(-1);
-        Result r = new Result(s, truthBn, truthAv, last.bottleneckBps().orElse(-1), last.availableBps().orElse(-1), rtt,
+        Result r = new Result(s, method, truthBn, truthAv, last.bottleneckBps().orElse(-1), last.availableBps().orElse(-1), rtt,
                 pct(bnErr, 0.5), pct(bnErr, 0.95), pct(avErr, 0.5), pct(avErr, 0.95), firstMs, convergeMs, steadyShare,
-                rttTruthUs, rttTruthUs > 0 && rtt > 0 ? rtt - rttTruthUs : Long.MIN_VALUE, iperfBps, probeBytes);
+                rttConfiguredUs, rttTruthUs, rttTruthUs > 0 && rtt > 0 ? rtt - rttTruthUs : Long.MIN_VALUE, iperfBps,
+                probeBytes, last.burstAllowanceBytes().orElse(-1), last.burstAtLeastBytes().orElse(-1));
         System.out.println(row(r));
+        if (last.availableBps().isPresent() && stack.model() instanceof EstimatorModel em) {
+            String by = em.snapshot(System.nanoTime()).available().map(a -> a.method().toString()).orElse("-");
+            em.estimator().probegap().ifPresent(a -> System.out.printf(Locale.ROOT,
+                    "    reported by %s; probegap %.2f Mbit/s, busy share %.1f%%, busy delay median %d us%n", by,
+                    a.availableBps() / 1e6, 100 * a.utilisation(), a.busyDelayNs() / 1000));
+            em.estimator().spruce().ifPresent(sp -> System.out.printf(Locale.ROOT,
+                    "    spruce %.2f Mbit/s (err %.1f%%), %d streams, %d pairs, spread %.1f%% of C; streams fed %d%n",
+                    sp.availableBps() / 1e6, 100.0 * Math.abs(sp.availableBps() - truthAv) / Math.max(1, truthAv),
+                    sp.streams(), sp.pairs(), 100 * sp.spreadShare(), em.estimator().streamsSeen()));
+        }
         return r;
     }
 
@@ -329,19 +470,22 @@ public final class PathBenchmark {
     // ------------------------------------------------------------------ output
 
     private static final String HEADER = String.format(Locale.ROOT,
-            "%-44s %9s %9s %9s %13s %13s %7s %8s %7s %8s %8s %9s",
-            "scenario", "bn Mb/s", "av Mb/s", "rtt us", "bn err med/95", "av err med/95", "1st ms", "conv ms",
-            "steady", "rtt err", "iperf", "truth bn");
+            "%-44s %-8s %9s %9s %9s %13s %13s %7s %8s %7s %8s %8s %8s %9s %8s",
+            "scenario", "method", "bn Mb/s", "av Mb/s", "rtt us", "bn err med/95", "av err med/95", "1st ms", "conv ms",
+            "steady", "rtt err", "relay+", "iperf", "truth bn", "burst KB");
 
     private static String row(Result r) {
-        return String.format(Locale.ROOT, "%-44s %9.2f %9.2f %9d %6.1f/%5.1f%% %6.1f/%5.1f%% %7d %8d %7s %8s %8s %9.2f",
-                r.scenario().label(), r.bottleneckBps() / 1e6, r.availableBps() / 1e6, r.rttUs(),
+        return String.format(Locale.ROOT, "%-44s %-8s %9.2f %9.2f %9d %6.1f/%5.1f%% %6.1f/%5.1f%% %7d %8d %7s %8s %8s %8s %9.2f %8s",
+                r.scenario().label(), r.method(), r.bottleneckBps() / 1e6, r.availableBps() / 1e6, r.rttUs(),
                 100 * r.bottleneckErrMedian(), 100 * r.bottleneckErrP95(), 100 * r.availableErrMedian(),
                 100 * r.availableErrP95(), r.firstEstimateMs(), r.convergeMs(),
                 Double.isNaN(r.steadyProbeShare()) ? "-" : String.format(Locale.ROOT, "%.2f%%", 100 * r.steadyProbeShare()),
                 r.rttErrUs() == Long.MIN_VALUE ? "-" : r.rttErrUs() + "us",
+                r.rttTruthUs() > 0 && r.rttConfiguredUs() > 0 ? (r.rttTruthUs() - r.rttConfiguredUs()) + "us" : "-",
                 r.iperfBps() < 0 ? "-" : String.format(Locale.ROOT, "%.2f", r.iperfBps() / 1e6),
-                r.truthBottleneckBps() / 1e6);
+                r.truthBottleneckBps() / 1e6,
+                r.burstBytes() >= 0 ? Long.toString(r.burstBytes() / 1000)
+                        : r.burstAtLeastBytes() >= 0 ? ">=" + r.burstAtLeastBytes() / 1000 : "-");
     }
 
     private static void printTable(List<Result> results) {
@@ -369,18 +513,19 @@ public final class PathBenchmark {
             if (i > 0) {
                 sb.append(',');
             }
-            sb.append(String.format(Locale.ROOT, "{\"bed\":\"%s\",\"shaper\":\"%s\",\"rateBps\":%d,\"burst\":\"%s\","
+            sb.append(String.format(Locale.ROOT, "{\"method\":\"%s\",\"bed\":\"%s\",\"shaper\":\"%s\",\"rateBps\":%d,\"burst\":\"%s\","
                             + "\"crossPct\":%d,\"crossKind\":\"%s\",\"oneWayDelayMs\":%d,\"truthBottleneckBps\":%d,"
                             + "\"truthAvailableBps\":%d,\"bottleneckBps\":%d,\"availableBps\":%d,\"rttUs\":%d,"
                             + "\"bottleneckErrMedian\":%s,\"bottleneckErrP95\":%s,\"availableErrMedian\":%s,"
                             + "\"availableErrP95\":%s,\"firstEstimateMs\":%d,\"convergeMs\":%d,\"steadyProbeShare\":%s,"
-                            + "\"rttTruthUs\":%d,\"rttErrUs\":%s,\"iperfBps\":%d,\"probeBytes\":%d}",
-                    s.bed(), s.shaper(), s.rateBps(), s.burst(), s.crossPct(), s.crossKind(), s.oneWayDelayMs(),
+                            + "\"rttConfiguredUs\":%d,\"rttTruthUs\":%d,\"rttErrUs\":%s,\"iperfBps\":%d,\"probeBytes\":%d,"
+                            + "\"burstBytes\":%d,\"burstAtLeastBytes\":%d}",
+                    r.method(), s.bed(), s.shaper(), s.rateBps(), s.burst(), s.crossPct(), s.crossKind(), s.oneWayDelayMs(),
                     r.truthBottleneckBps(), r.truthAvailableBps(), r.bottleneckBps(), r.availableBps(), r.rttUs(),
                     num(r.bottleneckErrMedian()), num(r.bottleneckErrP95()), num(r.availableErrMedian()),
                     num(r.availableErrP95()), r.firstEstimateMs(), r.convergeMs(), num(r.steadyProbeShare()),
-                    r.rttTruthUs(), r.rttErrUs() == Long.MIN_VALUE ? "null" : Long.toString(r.rttErrUs()), r.iperfBps(),
-                    r.probeBytes()));
+                    r.rttConfiguredUs(), r.rttTruthUs(), r.rttErrUs() == Long.MIN_VALUE ? "null" : Long.toString(r.rttErrUs()), r.iperfBps(),
+                    r.probeBytes(), r.burstBytes(), r.burstAtLeastBytes()));
         }
         return sb.append("]}").toString();
     }

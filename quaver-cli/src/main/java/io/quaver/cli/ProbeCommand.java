@@ -79,10 +79,19 @@ final class ProbeCommand implements Callable<Integer> {
                 System.out.println("{\"host\":\"" + sink.getAddress().getHostAddress() + "\",\"sinkPort\":"
                         + sink.getPort() + ",\"bottleneckBps\":" + num(e.bottleneckBps()) + ",\"availableBps\":"
                         + num(e.availableBps()) + ",\"rttUs\":" + num(e.rttUs()) + ",\"minRttUs\":" + num(e.minRttUs())
+                        + ",\"burstAllowanceBytes\":" + num(e.burstAllowanceBytes()) + ",\"burstAtLeastBytes\":"
+                        + num(e.burstAtLeastBytes())
                         + ",\"firstEstimateMs\":" + (firstMs < 0 ? "null" : firstMs) + ",\"probeBytes\":" + probeBytes
                         + ",\"durationMs\":" + duration.toMillis() + ",\"prioritySupported\":" + priority + "}");
             } else {
-                System.out.println("bottleneck bandwidth: " + mbps(e.bottleneckBps()));
+                System.out.println("bottleneck bandwidth: " + mbps(e.bottleneckBps())
+                        + (e.sustainedRateUnknown() ? " or more (no train was slowed: sustained rate unknown)" : ""));
+                if (e.burstAllowanceBytes().isPresent()) {
+                    System.out.println("burst allowance:      " + e.burstAllowanceBytes().getAsLong() + " bytes (token bucket)");
+                } else if (e.burstAtLeastBytes().isPresent()) {
+                    System.out.println("burst allowance:      unknown; a token bucket of "
+                            + e.burstAtLeastBytes().getAsLong() + " bytes or more is possible");
+                }
                 System.out.println("available bandwidth:  " + mbps(e.availableBps()));
                 System.out.println("RTT:                  " + us(e.rttUs()) + " (min " + us(e.minRttUs()) + ")");
                 System.out.println("first estimate after: " + (firstMs < 0 ? "-" : firstMs + " ms"));

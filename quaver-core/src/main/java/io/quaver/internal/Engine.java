@@ -66,7 +66,11 @@ public final class Engine {
     /// Send paths of destroyed flows whose queued sends still have to be aborted, outside the
     /// lock ([#flushClosed()]); guarded by the lock.
     private final List<FlowSender> closing = new ArrayList<>();
-    /// `null`: the built-in admission control ([#admit]).
+    /// Kernel classes (with their namespaces) no flow holds any more, removed by
+    /// [#unlockAndFlush()] after the lock is released (`tc` never runs under the lock); guarded
+    /// by the lock.
+    private final List<KernelClassRef> classesToRemove = new ArrayList<>();
+    /// `null`: the built-in admission control ([AdmissionRequest#decide]).
     private volatile Admission admission;
     private final EngineMetrics metrics = new EngineMetrics();
     private final AdaptiveFlows adaptive;
@@ -174,10 +178,11 @@ public final class Engine {
         this.admission = admission;
     }
 
-    /// The built-in admission control (qwave.md §5.7, §8.7; decisions.md item 6): the path's
-    /// latest estimates and the rates admitted to the other adaptive flows towards the same
-    /// address decide; off-link destinations are always admitted. Lock held.
-    private void admit(FlowState flow, InetSocketAddress dest, OutgoingRate rate, long otherAdmittedBps) {
+    /// What admitting `rate` to an adaptive flow is decided from, taken under the lock (the
+    /// path's latest estimates, the rates admitted to the other adaptive flows towards the same
+    /// address); decided without it.
+    private AdmissionRequest admissionRequest(FlowState flow, OutgoingRate rate) {
+        InetSocketAddress dest = flow.members.getFirst().destination;
         java.net.InetAddress id = Addresses.clientIdentity(dest);
         boolean onLink = io.quaver.internal.probe.OnLink.isOnLink(id);
         long[] est = adaptive.estimatesOf(flow.id);
@@ -195,8 +200,25 @@ public final class Engine {
         if (pe != null && pe.availableBps().isPresent()) {
             available = pe.availableBps();
         }
-        AdmissionControl.decide(bottleneck, available, rate.bandwidthBps(), admittedBps(flow), otherAdmittedBps, onLink,
-                AdmissionPolicy.DEFAULT).throwIfRefused();
+        return new AdmissionRequest(flow.id, flow.mode, dest, rate, otherAdmittedBps(flow, dest), bottleneck,
+                available, admittedBps(flow), onLink);
+    }
+
+    /// One admission decision's inputs ([#admissionRequest]).
+    private record AdmissionRequest(int flowId, FlowMode mode, InetSocketAddress destination, OutgoingRate rate,
+                                    long otherAdmittedBps, OptionalLong bottleneckBps, OptionalLong availableBps,
+                                    long admittedBps, boolean onLink) {
+        /// Returns when admitted, throws the refusal otherwise: `custom`'s verdict, or the
+        /// built-in admission control's (qwave.md §5.7, §8.7; decisions.md item 6: off-link
+        /// destinations are always admitted) when `custom` is `null`. Call without the lock.
+        void decide(Admission custom) {
+            if (custom != null) {
+                custom.admit(flowId, mode, destination, rate, otherAdmittedBps);
+                return;
+            }
+            AdmissionControl.decide(bottleneckBps, availableBps, rate.bandwidthBps(), admittedBps, otherAdmittedBps,
+                    onLink, AdmissionPolicy.DEFAULT).throwIfRefused();
+        }
     }
 
     /// The adaptive side: path monitors and pending notifications.
@@ -223,11 +245,54 @@ public final class Engine {
             complete = List.copyOf(completions);
             completions.clear();
         }
+        List<KernelClassRef> unused = List.of();
+        if (!classesToRemove.isEmpty()) {
+            unused = List.copyOf(classesToRemove);
+            classesToRemove.clear();
+        }
         lock.unlock();
         for (FlowSender f : done) {
             f.abortQueued();
         }
+        for (KernelClassRef r : unused) {
+            r.remove(kernelClasses);
+        }
         Completion.performAll(complete);
+    }
+
+    /// A kernel class to remove, and the namespace to close with it (either may be `null`).
+    private record KernelClassRef(KernelClasses.Installed installed, NetNamespace ns) {
+        void remove(Supplier<KernelClasses> classes) {
+            try {
+                if (installed != null) {
+                    classes.get().remove(installed);
+                }
+            } finally {
+                if (ns != null) {
+                    ns.close();
+                }
+            }
+        }
+    }
+
+    /// The flow `flowId` of `owner`, which must still be `expected` (lock held): fails with
+    /// `INVALID_HANDLE` once the handle closed, `NOT_FOUND` once the flow went.
+    private void checkCurrent(EmbeddedSession owner, int flowId, FlowState expected) {
+        owner.checkOpen();
+        if (flow(owner, flowId) != expected) {
+            throw Errors.notFound("no flow " + Integer.toUnsignedString(flowId) + " on this handle");
+        }
+    }
+
+    /// Looks a flow up under the lock (for the per-flow serialisation of rate changes).
+    private FlowState lookUp(EmbeddedSession owner, int flowId) {
+        lock.lock();
+        try {
+            owner.checkOpen();
+            return flow(owner, flowId);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /// Performs what [#unlockAndFlush()] left for the outermost release (call without the lock).
@@ -281,10 +346,24 @@ public final class Engine {
 
     void addSocket(EmbeddedSession owner, int flowId, NetworkChannel socket, InetSocketAddress destination) {
         checkSocketKind(socket);
+        FlowState flow = lookUp(owner, flowId);
+        flow.enforcing.lock();
+        try {
+            KernelClassJob job = addSocketLocked(owner, flowId, flow, socket, destination);
+            if (job != null) {
+                runAndCommit(owner, flowId, flow, job);
+            }
+        } finally {
+            flow.enforcing.unlock();
+        }
+    }
+
+    /// The part of [#addSocket] under the lock; returns the `tc` work the new socket needs.
+    private KernelClassJob addSocketLocked(EmbeddedSession owner, int flowId, FlowState flow, NetworkChannel socket,
+                                           InetSocketAddress destination) {
         lock.lock();
         try {
-            owner.checkOpen();
-            FlowState flow = flow(owner, flowId);
+            checkCurrent(owner, flowId, flow);
             if (flow.mode == FlowMode.ADAPTIVE) {
                 throw Errors.invalidParameter("flow " + Integer.toUnsignedString(flowId)
                         + " is adaptive; only non-adaptive flows may hold several sockets");
@@ -292,7 +371,7 @@ public final class Engine {
             InetSocketAddress dest = resolveDestination(socket, destination);
             for (Membership m : flow.members) {
                 if (m.socket.channel == socket && Addresses.sameEndpoint(m.destination, dest)) {
-                    return; // already there: adding again is a no-op
+                    return null; // already there: adding again is a no-op
                 }
             }
             if (flow.members.size() >= owner.options().limits().maxSocketsPerFlow()) {
@@ -302,23 +381,42 @@ public final class Engine {
             SocketState state = socketState(socket);
             checkFamily(state.info, dest);
             join(flow, state, dest);
-            if (flow.enforcement != Enforcement.NONE) {
-                enforce(flow); // the rate covers the new socket too (or needs another enforcement)
-            }
+            // the rate covers the new socket too (or needs another enforcement)
+            return flow.enforcement != Enforcement.NONE ? reenforce(flow) : null;
         } finally {
-            lock.unlock();
+            unlockAndFlush();
         }
     }
 
     void remove(EmbeddedSession owner, int flowId, NetworkChannel socket) {
+        if (socket == null) {
+            lock.lock();
+            try {
+                owner.checkOpen();
+                destroy(flow(owner, flowId));
+            } finally {
+                unlockAndFlush();
+            }
+            return;
+        }
+        FlowState flow = lookUp(owner, flowId);
+        flow.enforcing.lock();
+        try {
+            KernelClassJob job = removeSocketLocked(owner, flowId, flow, socket);
+            if (job != null) {
+                runAndCommit(owner, flowId, flow, job);
+            }
+        } finally {
+            flow.enforcing.unlock();
+        }
+    }
+
+    /// The part of [#remove] of one socket under the lock; returns the `tc` work it needs.
+    private KernelClassJob removeSocketLocked(EmbeddedSession owner, int flowId, FlowState flow,
+                                              NetworkChannel socket) {
         lock.lock();
         try {
-            owner.checkOpen();
-            FlowState flow = flow(owner, flowId);
-            if (socket == null) {
-                destroy(flow);
-                return;
-            }
+            checkCurrent(owner, flowId, flow);
             List<Membership> leaving = new ArrayList<>();
             for (Membership m : flow.members) {
                 if (m.socket.channel == socket) {
@@ -333,12 +431,50 @@ public final class Engine {
             }
             if (flow.members.isEmpty()) {
                 destroy(flow); // removing the last socket destroys the flow (decisions.md item 15)
-            } else if (flow.enforcement != Enforcement.NONE) {
-                enforce(flow);
+                return null;
             }
+            return flow.enforcement != Enforcement.NONE ? reenforce(flow) : null;
         } finally {
             unlockAndFlush();
         }
+    }
+
+    /// Re-enforces the flow's rate after its sockets changed (lock held): at once, or, when a
+    /// kernel class needs `tc`, returns that work for [#runAndCommit].
+    private KernelClassJob reenforce(FlowState flow) {
+        KernelClassJob job = planKernelClass(flow, flow.rate);
+        if (job == null) {
+            enforce(flow, null);
+        }
+        return job;
+    }
+
+    /// Runs `job` without the lock, then enforces the flow's rate with its outcome under the
+    /// lock. The flow's socket change is already done: a flow that went meanwhile keeps nothing
+    /// (a class installed for it is removed) and the call still succeeds.
+    private void runAndCommit(EmbeddedSession owner, int flowId, FlowState flow, KernelClassJob job) {
+        job.run(kernelClasses.get(), platform);
+        lock.lock();
+        try {
+            if (!owner.isClosed() && flows.get(flowId) == flow) {
+                enforce(flow, job);
+            }
+        } finally {
+            discard(job);
+            unlockAndFlush();
+        }
+    }
+
+    /// Queues for removal what `job` installed if it did not become its flow's (lock held).
+    private void discard(KernelClassJob job) {
+        if (job.committed) {
+            return;
+        }
+        KernelClasses.Installed fresh = job.existing == null ? job.installed : null;
+        if (fresh != null || job.ns != null) {
+            classesToRemove.add(new KernelClassRef(fresh, job.ns));
+        }
+        job.committed = true; // discarded once
     }
 
     /// Removes every flow of a closing session; returns how many were removed.
@@ -418,44 +554,81 @@ public final class Engine {
 
     /// `QOSSetOutgoingRate`: admits the contract (adaptive flows, through [Admission]),
     /// records it, re-marks the flow and puts exactly one enforcement in place.
+    ///
+    /// Admission and `tc` run without the engine's lock, so that a slow admission or `tc` blocks
+    /// no other flow: the inputs are taken under the lock, decided and installed outside it, and
+    /// committed under it again (rate changes of one flow are serialised by its own lock). A flow
+    /// removed meanwhile fails with `NOT_FOUND` (`INVALID_HANDLE` when its handle closed) and keeps
+    /// nothing; when another flow's rate towards the same address was admitted meanwhile, the
+    /// admission is decided again.
     void setOutgoingRate(EmbeddedSession owner, int flowId, OutgoingRate rate) {
         if (rate == null) {
             throw Errors.invalidParameter("rate is null");
         }
-        lock.lock();
+        FlowState flow = lookUp(owner, flowId);
+        flow.enforcing.lock();
         try {
-            owner.checkOpen();
-            FlowState flow = flow(owner, flowId);
-            if (flow.mode == FlowMode.ADAPTIVE && rate.bandwidthBps() != 0) {
-                InetSocketAddress dest = flow.members.getFirst().destination;
-                long others = 0;
-                for (FlowState f : flows.values()) {
-                    if (f != flow && f.mode == FlowMode.ADAPTIVE && f.admitted && f.rate != null && !f.members.isEmpty()
-                            && f.members.getFirst().destination.getAddress().equals(dest.getAddress())) {
-                        others += PacingPolicy.effectiveRateBps(f.rate.bandwidthBps());
-                    }
-                }
-                Admission a = admission;
+            while (true) {
+                AdmissionRequest request = null;
+                KernelClassJob job;
+                lock.lock();
                 try {
-                    if (a != null) {
-                        a.admit(flow.id, flow.mode, dest, rate, others);
-                    } else {
-                        admit(flow, dest, rate, others);
+                    checkCurrent(owner, flowId, flow);
+                    if (flow.mode == FlowMode.ADAPTIVE && rate.bandwidthBps() != 0) {
+                        request = admissionRequest(flow, rate);
                     }
-                } catch (QosException refused) {
-                    metrics.admissionsRefused.increment();
-                    throw refused;
+                    job = planKernelClass(flow, rate);
+                } finally {
+                    unlockAndFlush();
                 }
-                metrics.admissionsAccepted.increment();
+                if (request != null) {
+                    try {
+                        request.decide(admission);
+                    } catch (QosException refused) {
+                        metrics.admissionsRefused.increment();
+                        throw refused;
+                    }
+                }
+                if (job != null) {
+                    job.run(kernelClasses.get(), platform);
+                }
+                lock.lock();
+                try {
+                    checkCurrent(owner, flowId, flow);
+                    if (request != null && otherAdmittedBps(flow, request.destination()) > request.otherAdmittedBps()) {
+                        continue; // more was admitted towards the address meanwhile: decide again
+                    }
+                    if (request != null) {
+                        metrics.admissionsAccepted.increment();
+                    }
+                    setRateContract(flow, rate, true);
+                    if (flow.mode == FlowMode.ADAPTIVE) {
+                        adaptive.rateAdmitted(flow.id, admittedBps(flow));
+                    }
+                    enforce(flow, job);
+                    return;
+                } finally {
+                    if (job != null) {
+                        discard(job);
+                    }
+                    unlockAndFlush();
+                }
             }
-            setRateContract(flow, rate, true);
-            if (flow.mode == FlowMode.ADAPTIVE) {
-                adaptive.rateAdmitted(flow.id, admittedBps(flow));
-            }
-            enforce(flow);
         } finally {
-            lock.unlock();
+            flow.enforcing.unlock();
         }
+    }
+
+    /// The sum of the rates admitted to the other adaptive flows towards `dest`'s address.
+    private long otherAdmittedBps(FlowState flow, InetSocketAddress dest) {
+        long others = 0;
+        for (FlowState f : flows.values()) {
+            if (f != flow && f.mode == FlowMode.ADAPTIVE && f.admitted && f.rate != null && !f.members.isEmpty()
+                    && f.members.getFirst().destination.getAddress().equals(dest.getAddress())) {
+                others += PacingPolicy.effectiveRateBps(f.rate.bandwidthBps());
+            }
+        }
+        return others;
     }
 
     /// The rate admitted to a flow, bits/s (0 = none).
@@ -548,9 +721,12 @@ public final class Engine {
     /// 4. a privileged handle allowed to use kernel classes, whose flow leaves through a
     ///    non-loopback interface whose root qdisc Quaver may own → [Enforcement#KERNEL_CLASS];
     /// 5. otherwise [Enforcement#SEND_PATH].
-    private void enforce(FlowState flow) {
+    ///
+    /// `tc` never runs here: a kernel class that needs it comes as `job`, planned by
+    /// [#planKernelClass] and run without the lock (without a fitting job: the send path).
+    private void enforce(FlowState flow, KernelClassJob job) {
         OutgoingRate rate = flow.rate;
-        boolean active = flow.live && rate != null && rate.bandwidthBps() != 0 && !flow.members.isEmpty();
+        boolean active = isActive(flow, rate);
         long rateBps = active ? PacingPolicy.effectiveRateBps(rate.bandwidthBps()) : 0;
         long burst = active ? PacingPolicy.burstBytes(rateBps) : 0;
         Enforcement next = Enforcement.NONE;
@@ -559,7 +735,7 @@ public final class Engine {
                 next = Enforcement.SEND_PATH;
             } else if (tryKernelPacing(flow, rateBps)) {
                 next = Enforcement.KERNEL_PACING;
-            } else if (tryKernelClass(flow, rateBps, burst)) {
+            } else if (tryKernelClass(flow, rateBps, burst, job)) {
                 next = Enforcement.KERNEL_CLASS;
             } else {
                 next = Enforcement.SEND_PATH;
@@ -576,6 +752,35 @@ public final class Engine {
                 : rate.shaping() == Shaping.USE_NON_CONFORMANT_MARKINGS ? FlowSender.Mode.MARK_NON_CONFORMANT
                 : FlowSender.Mode.PACE;
         flow.sender.configure(mode, rateBps, burst);
+    }
+
+    private static boolean isActive(FlowState flow, OutgoingRate rate) {
+        return flow.live && rate != null && rate.bandwidthBps() != 0 && !flow.members.isEmpty();
+    }
+
+    /// The `tc` work [#enforce] will need once the flow's rate is `rate`, or `null` when it
+    /// needs none (no kernel class, or the flow's class is already as wanted). Lock held.
+    private KernelClassJob planKernelClass(FlowState flow, OutgoingRate rate) {
+        if (!isActive(flow, rate) || rate.shaping() == Shaping.USE_NON_CONFORMANT_MARKINGS
+                || kernelPacingPossible(flow) || !kernelShapingAllowed(flow.owner)) {
+            return null;
+        }
+        long rateBps = PacingPolicy.effectiveRateBps(rate.bandwidthBps());
+        long burst = PacingPolicy.burstBytes(rateBps);
+        List<TcCommands.FiveTuple> tuples = kernelClassTuples(flow);
+        if (tuples == null || tuples.isEmpty() || kernelClassCurrent(flow, rateBps, burst, tuples)) {
+            return null;
+        }
+        return new KernelClassJob(rateBps, burst, tuples, flow.kernelClass, flow.members.getFirst().socket.channel);
+    }
+
+    /// Whether [#tryKernelPacing] may succeed (a flow of one TCP socket whose pacing rate the
+    /// kernel lets Quaver read).
+    private boolean kernelPacingPossible(FlowState flow) {
+        if (flow.members.size() != 1 || !(flow.members.getFirst().socket.channel instanceof SocketChannel ch)) {
+            return false;
+        }
+        return flow.pacedSockets.containsKey(flow.members.getFirst().socket) || platform.maxPacingRate(ch).isPresent();
     }
 
     private boolean tryKernelPacing(FlowState flow, long rateBps) {
@@ -629,10 +834,11 @@ public final class Engine {
         return !"false".equalsIgnoreCase(System.getProperty("quaver.kernelShaping", "true").trim());
     }
 
-    private boolean tryKernelClass(FlowState flow, long rateBps, long burst) {
-        if (!kernelShapingAllowed(flow.owner)) {
-            return false;
-        }
+    private static final String UNBOUND = "a socket of the flow is not bound (no source port to match)";
+
+    /// The (protocol, source, destination) tuples a kernel class of the flow matches; `null`
+    /// when a socket is not bound (nothing to match it by). Closed sockets are left out.
+    private static List<TcCommands.FiveTuple> kernelClassTuples(FlowState flow) {
         List<TcCommands.FiveTuple> tuples = new ArrayList<>();
         for (Membership m : flow.members) {
             if (!m.socket.channel.isOpen()) {
@@ -645,53 +851,63 @@ public final class Engine {
                 continue;
             }
             if (local == null || local.getPort() == 0) {
-                flow.kernelClassRefusal = "a socket of the flow is not bound (no source port to match)";
-                LOG.log(System.Logger.Level.INFO, "flow " + Integer.toUnsignedString(flow.id)
-                        + ": kernel-class shaping refused, " + flow.kernelClassRefusal + "; using the send path");
-                return false;
+                return null;
             }
             tuples.add(new TcCommands.FiveTuple(m.socket.channel instanceof DatagramChannel, local, m.destination));
         }
-        if (tuples.isEmpty()) {
-            return false;
-        }
-        try {
-            if (flow.kernelClass != null) {
-                kernelClasses.get().update(flow.kernelClass, rateBps, burst, tuples);
-                return true;
-            }
-            Optional<NetNamespace> ns = platform.namespaceOf(flow.members.getFirst().socket.channel);
-            if (ns.isEmpty()) {
-                flow.kernelClassRefusal = "the socket's network namespace is unknown (SIOCGSKNS)";
-                return false;
-            }
-            try {
-                flow.kernelClass = kernelClasses.get().install(ns.get(), rateBps, burst, tuples);
-                flow.kernelClassNs = ns.get();
-                flow.kernelClassRefusal = null;
-                return true;
-            } catch (KernelClasses.Refused e) {
-                ns.get().close();
-                throw e;
-            }
-        } catch (KernelClasses.Refused e) {
-            flow.kernelClassRefusal = e.getMessage();
-            LOG.log(System.Logger.Level.INFO, "flow " + Integer.toUnsignedString(flow.id)
-                    + ": kernel-class shaping refused: " + e.getMessage() + "; using the send path");
-            removeKernelClass(flow);
-            return false;
-        }
+        return tuples;
     }
 
+    private static boolean kernelClassCurrent(FlowState flow, long rateBps, long burst,
+                                              List<TcCommands.FiveTuple> tuples) {
+        return flow.kernelClass != null && flow.kernelRateBps == rateBps && flow.kernelBurstBytes == burst
+                && tuples.equals(flow.kernelTuples);
+    }
+
+    /// Whether the flow's rate is enforced by its kernel class: as it is, or with the outcome of
+    /// `job` (which then becomes the flow's). Lock held; runs no `tc`.
+    private boolean tryKernelClass(FlowState flow, long rateBps, long burst, KernelClassJob job) {
+        if (!kernelShapingAllowed(flow.owner)) {
+            return false;
+        }
+        List<TcCommands.FiveTuple> tuples = kernelClassTuples(flow);
+        String refusal;
+        if (tuples == null) {
+            refusal = UNBOUND;
+        } else if (tuples.isEmpty()) {
+            return false;
+        } else if (kernelClassCurrent(flow, rateBps, burst, tuples)) {
+            return true;
+        } else if (job == null || !job.matches(rateBps, burst, tuples, flow.kernelClass)) {
+            refusal = "the flow's sockets changed while its kernel class was being set up";
+        } else if (job.refusal != null) {
+            refusal = job.refusal;
+        } else {
+            job.committed = true;
+            if (job.existing == null) {
+                flow.kernelClass = job.installed;
+                flow.kernelClassNs = job.ns;
+            }
+            flow.kernelRateBps = rateBps;
+            flow.kernelBurstBytes = burst;
+            flow.kernelTuples = job.tuples;
+            flow.kernelClassRefusal = null;
+            return true;
+        }
+        flow.kernelClassRefusal = refusal;
+        LOG.log(System.Logger.Level.INFO, "flow " + Integer.toUnsignedString(flow.id)
+                + ": kernel-class shaping refused: " + refusal + "; using the send path");
+        return false;
+    }
+
+    /// Lets go of the flow's kernel class: removed after the lock is released.
     private void removeKernelClass(FlowState flow) {
-        if (flow.kernelClass != null) {
-            kernelClasses.get().remove(flow.kernelClass);
-            flow.kernelClass = null;
+        if (flow.kernelClass != null || flow.kernelClassNs != null) {
+            classesToRemove.add(new KernelClassRef(flow.kernelClass, flow.kernelClassNs));
         }
-        if (flow.kernelClassNs != null) {
-            flow.kernelClassNs.close();
-            flow.kernelClassNs = null;
-        }
+        flow.kernelClass = null;
+        flow.kernelClassNs = null;
+        flow.kernelTuples = null;
     }
 
     FlowState flow(EmbeddedSession owner, int flowId) {
@@ -1148,6 +1364,13 @@ public final class Engine {
         final Map<SocketState, Long> pacedSockets = new IdentityHashMap<>();
         KernelClasses.Installed kernelClass;
         NetNamespace kernelClassNs;
+        /// What [#kernelClass] is set to: rate, burst and the tuples its filters match.
+        long kernelRateBps;
+        long kernelBurstBytes;
+        List<TcCommands.FiveTuple> kernelTuples;
+        /// Serialises the rate and socket changes of this flow, whose admission and `tc` run
+        /// without the engine's lock; taken before the engine's lock, never while holding it.
+        final ReentrantLock enforcing = new ReentrantLock();
         /// Marks decided elsewhere (a mirror engine's flows): [#mirroredMarks] and
         /// [#mirroredL2] replace the policy's.
         final boolean mirrored;

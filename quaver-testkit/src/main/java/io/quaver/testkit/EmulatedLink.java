@@ -28,7 +28,16 @@ import java.util.function.Consumer;
 /// Obtained from [LinkEmulator#forward()] and [LinkEmulator#reverse()]; every setter takes effect
 /// for the datagrams that arrive afterwards.
 public final class EmulatedLink {
-    private record Pending(long deliveryNs, long seq, byte[] data, DatagramChannel via, SocketAddress to)
+    /// Sees every datagram the link delivered, on the link's sender thread (must be quick).
+    @FunctionalInterface
+    public interface DeliveryListener {
+        /// @param arrivalNs when the relay's receiver had the datagram (`System.nanoTime()`)
+        /// @param sentNs    when the relay's send to the next hop returned
+        /// @param payload   the datagram's UDP payload (the link's own copy: do not modify)
+        void delivered(long arrivalNs, long sentNs, byte[] payload);
+    }
+
+    private record Pending(long arrivalNs, long deliveryNs, long seq, byte[] data, DatagramChannel via, SocketAddress to)
             implements Comparable<Pending> {
         @Override
         public int compareTo(Pending o) {
@@ -67,6 +76,8 @@ public final class EmulatedLink {
     public record Stall(long fromNs, long toNs, long maxLatenessNs) {
     }
 
+    private volatile DeliveryListener listener;
+
     EmulatedLink(String threadName, LinkConfig config, boolean ipv6, long spinNs, Consumer<Throwable> onFailure) {
         this.model = new LinkModel(config, System.nanoTime(), ipv6);
         this.spinNs = spinNs;
@@ -86,7 +97,7 @@ public final class EmulatedLink {
         }
         lock.lock();
         try {
-            var p = new Pending(v.deliveryNs(), seq++, data, via, to);
+            var p = new Pending(arrivalNs, v.deliveryNs(), seq++, data, via, to);
             queue.add(p);
             if (queue.peek() == p) {
                 changed.signal();
@@ -166,6 +177,10 @@ public final class EmulatedLink {
             sendErrors.incrementAndGet();
             return;
         }
+        DeliveryListener l = listener;
+        if (l != null) {
+            l.delivered(p.arrivalNs(), System.nanoTime(), p.data());
+        }
         packetsDelivered.incrementAndGet();
         payloadBytesDelivered.addAndGet(p.data().length);
         latenessSumNs.addAndGet(latenessNs);
@@ -235,6 +250,14 @@ public final class EmulatedLink {
     }
 
     /// The current parameters.
+    /// Sets (or with `null` removes) the listener told of every delivered datagram: the delay
+    /// the relay actually applied (`sentNs − arrivalNs`: the configured delay, queueing and
+    /// serialisation, plus the relay's own lateness and send call), for benchmarks that
+    /// compare a measured delay with the emulated one.
+    public void setDeliveryListener(DeliveryListener listener) {
+        this.listener = listener;
+    }
+
     public LinkConfig config() {
         return model.config();
     }

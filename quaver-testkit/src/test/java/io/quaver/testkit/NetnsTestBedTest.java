@@ -230,8 +230,13 @@ class NetnsTestBedTest {
             assertThat(names).allMatch(n -> n.startsWith("qv-" + ProcessHandle.current().pid() + "-"));
             assertThat(NetnsTestBed.ownedNamespaces()).containsAll(names);
             sleeper = bed.spawn(Node.B, "sleep", "600");
-            assertThat(bed.exec(Node.B, "ip", "netns", "identify", Long.toString(sleeper.pid())).stdout().strip())
-                    .isEqualTo(bed.namespace(Node.B));
+            // `ip netns exec` enters the namespace just after it starts: ask until it has.
+            String identified = "";
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!identified.equals(bed.namespace(Node.B)) && System.nanoTime() < deadline) {
+                identified = bed.exec(Node.B, "ip", "netns", "identify", Long.toString(sleeper.pid())).stdout().strip();
+            }
+            assertThat(identified).isEqualTo(bed.namespace(Node.B));
         }
         assertThat(sleeper.isAlive()).isFalse();
         String list = Processes.run(List.of("ip", "netns", "list"), Duration.ofSeconds(5)).orThrow().stdout();

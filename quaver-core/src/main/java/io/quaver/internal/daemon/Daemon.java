@@ -1,5 +1,6 @@
 package io.quaver.internal.daemon;
 
+import io.quaver.internal.platform.Threads;
 import io.quaver.FlowInfo;
 import io.quaver.QosError;
 import io.quaver.QosException;

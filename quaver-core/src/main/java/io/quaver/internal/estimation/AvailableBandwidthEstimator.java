@@ -254,13 +254,23 @@ public final class AvailableBandwidthEstimator {
                 (double) config.minIdleThresholdNs(), (double) config.maxIdleThresholdNs());
         int idle = 0;
         int band = 0;
+        double[] busy = new double[m];
+        int nBusy = 0;
         for (int k = 0; k < m; k++) {
             double d = o[k] - (intercept + slope * t[k]);
             if (d <= epsNs) {
                 idle++;
-            } else if (d <= 2 * epsNs) {
-                band++;
+            } else {
+                busy[nBusy++] = d;
+                if (d <= 2 * epsNs) {
+                    band++;
+                }
             }
+        }
+        long busyDelayNs = 0;
+        if (nBusy > 0) {
+            Arrays.sort(busy, 0, nBusy);
+            busyDelayNs = Math.round(busy[nBusy / 2]);
         }
         int lost = 0;
         long range = maxSeq - minSeq + 1;
@@ -279,7 +289,7 @@ public final class AvailableBandwidthEstimator {
         double idleFraction = Math.min(1.0, idleSeen * (1 - probeLoad) + probeLoad);
         long available = Math.round(capacityBps * idleFraction);
         return new AvailableEstimate(available, 1 - idleFraction, m, windowNs, capacityBps, Math.round(epsNs), lost,
-                slope * 1e6, newestAtNs);
+                slope * 1e6, newestAtNs, busyDelayNs, AvailableEstimate.Method.PROBEGAP);
     }
 
     /// Sequence numbers seen so far in this pass (small n: linear scan of the tail suffices

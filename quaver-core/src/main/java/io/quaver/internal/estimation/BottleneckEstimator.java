@@ -30,6 +30,10 @@ import java.util.Optional;
 /// * **Consensus**: the trains agreeing with the best-supported one are kept when two agree;
 ///   otherwise a train more than 2× faster than the others counts only if it is clean and
 ///   the best ([#confirmed(List)]): one compressed train is not a faster path.
+/// * **Unslowed trains** (G3): when no knee was seen and every train arrived as fast as it was
+///   sent ([TrainAnalysis#senderLimited()]), the estimate is the highest of their rates,
+///   flagged [BottleneckEstimate#lowerBound()]: the sustained rate is unknown and a bucket
+///   whose burst allowance is at least the largest train cannot be excluded.
 /// * **Coalescing** is reported when at least half of the window's trains showed it, with the
 ///   median period.
 ///
@@ -203,10 +207,18 @@ public final class BottleneckEstimator {
                 sustained.add(a);
             }
         }
+        // no knee and every train arrived as fast as it was sent: the path was never loaded, so
+        // each rate is a lower bound (a sender stall makes one low, never a path faster), and
+        // the best bound is the highest (the planner sizes its next train from it)
+        boolean unslowed = bucket == null && !sustained.isEmpty()
+                && sustained.stream().allMatch(TrainAnalysis::senderLimited);
+        long highest = sustained.stream().mapToLong(TrainAnalysis::rateBps).max().orElse(0);
         sustained = confirmed(sustained);
         long rate;
         if (sustained.isEmpty()) {
             rate = bucket.rateBps(); // only head-only trains in the window: the remembered bucket stands
+        } else if (unslowed) {
+            rate = highest;
         } else {
             rate = weightedMedian(sustained);
         }
@@ -239,8 +251,11 @@ public final class BottleneckEstimator {
         }
         int n = sustained.size();
         q = n == 0 ? 0.5 : q / n * ((double) agree / n) * Math.min(1.0, n / 3.0);
+        // G3: a bucket of maxTrainBytes or more is possible; such a rate is reported flagged,
+        // never as the sustained rate
+        boolean lowerBound = unslowed && burst < 0;
         return new BottleneckEstimate(rate, Math.max(rate, peak), burst, coalescing, period, q, n, maxTrainBytes,
-                limited, newestAt);
+                limited, newestAt, lowerBound);
     }
 
     /// **Cross-train consensus** against trains distorted by a loaded host (a preempted

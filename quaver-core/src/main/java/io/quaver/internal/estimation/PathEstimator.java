@@ -6,8 +6,20 @@ import java.util.Optional;
 /// with its own clock, and reads a [PathSnapshot].
 ///
 /// * [#onTrain(long, int, long[], long)]: a Packet Pair Summary → [BottleneckEstimator];
+/// * [#onStream(long, TrainSample)]: a paced stream → [SpruceEstimator];
 /// * [#onProbegap(long, long, long, long, long, int)]: a reflected probegap probe →
 ///   [AvailableBandwidthEstimator] (ProbeGap, relative to the bottleneck) and [RttEstimator];
+///
+/// The available bandwidth reported ([AvailableMethod#AUTO]) is Spruce's when its streams say
+/// something else than ProbeGap by more than their own noise and by a factor in the load
+/// ([#spruceOverrides]) while the cross traffic looks smooth: ProbeGap saw no queues built by
+/// bursts ([#burstyQueues]). Otherwise it is ProbeGap's with bursty queues, and the two
+/// methods' inverse-variance mean without ([#spruceWeight]). Spruce lower: smooth cross traffic that
+/// a token bucket lets through out of its burst allowance, which no small probe sees (a `tbf`
+/// with CBR). Spruce higher: ProbeGap counted timestamp noise as queueing (a user-space relay's
+/// wake-up jitter). On–off cross traffic (an application-limited TCP stream's bursts), which a
+/// few 40 ms streams sample poorly and ProbeGap's seconds-long time average sees well, stays
+/// with ProbeGap, as does everything before the first stream came back.
 /// * [#snapshot(long)]: the current estimates, each optional, with freshness.
 ///
 /// Probegap probes sent while a train was crossing the bottleneck are excluded from the
@@ -21,11 +33,34 @@ import java.util.Optional;
 /// Pure (time is an argument; no I/O, no threads) and not thread-safe: the prober calls it
 /// under its own lock.
 public final class PathEstimator {
-    /// Configuration of the three estimators.
+    /// Configuration of the estimators.
+    ///
+    /// @param availableMethod how the available bandwidth is chosen
     public record Config(BottleneckEstimator.Config bottleneck, AvailableBandwidthEstimator.Config available,
-                         RttEstimator.Config rtt) {
+                         RttEstimator.Config rtt, SpruceEstimator.Config spruce, AvailableMethod availableMethod) {
         public static final Config DEFAULT = new Config(BottleneckEstimator.Config.DEFAULT,
                 AvailableBandwidthEstimator.Config.DEFAULT, RttEstimator.Config.DEFAULT);
+
+        /// Spruce's defaults and [AvailableMethod#AUTO].
+        public Config(BottleneckEstimator.Config bottleneck, AvailableBandwidthEstimator.Config available,
+                      RttEstimator.Config rtt) {
+            this(bottleneck, available, rtt, SpruceEstimator.Config.DEFAULT, AvailableMethod.AUTO);
+        }
+
+        /// The same with another available-bandwidth method.
+        public Config withAvailableMethod(AvailableMethod method) {
+            return new Config(bottleneck, available, rtt, spruce, method);
+        }
+    }
+
+    /// Which available-bandwidth estimate [#snapshot(long)] reports.
+    public enum AvailableMethod {
+        /// ProbeGap alone (probegap one-way delays).
+        PROBEGAP,
+        /// Spruce over paced streams alone (absent until a stream came back).
+        SPRUCE,
+        /// Spruce when the streams agree (smooth cross traffic), otherwise ProbeGap.
+        AUTO
     }
 
     private static final long TRAIN_MARGIN_NS = 2_000_000L;
@@ -33,8 +68,11 @@ public final class PathEstimator {
     private final BottleneckEstimator bottleneck;
     private final AvailableBandwidthEstimator available;
     private final RttEstimator rtt;
+    private final SpruceEstimator spruce;
+    private final AvailableMethod method;
     private long roughRttNs = Long.MAX_VALUE;
     private long trains;
+    private long streams;
     private long probegaps;
 
     public PathEstimator() {
@@ -45,6 +83,8 @@ public final class PathEstimator {
         this.bottleneck = new BottleneckEstimator(config.bottleneck());
         this.available = new AvailableBandwidthEstimator(config.available());
         this.rtt = new RttEstimator(config.rtt());
+        this.spruce = new SpruceEstimator(config.spruce());
+        this.method = config.availableMethod();
     }
 
     /// One [MS-QLPB] Packet Pair Summary.
@@ -64,7 +104,38 @@ public final class PathEstimator {
     /// @return the train's own analysis
     public TrainAnalysis onTrain(long nowNs, TrainSample train) {
         trains++;
-        long span = train.recvSpanNs();
+        excludeTrain(nowNs, train, 0);
+        return bottleneck.onTrain(nowNs, train);
+    }
+
+    /// One paced stream (a packet-pair train sent at the capacity estimate's rate, with the
+    /// initiator's send times) → [SpruceEstimator]. It does not feed the bottleneck.
+    ///
+    /// @param nowNs the initiator's clock when the stream's summary arrived
+    /// @return the stream's tail, absent when unusable
+    public Optional<SpruceEstimator.Stream> onStream(long nowNs, TrainSample stream) {
+        streams++;
+        Optional<SpruceEstimator.Stream> s = spruce.onStream(nowNs, stream);
+        long drainNs = s.map(x -> drainNs(x, bottleneck.estimate().map(BottleneckEstimate::rateBps)
+                .orElse((long) x.inputBps()))).orElse(0L);
+        excludeTrain(nowNs, stream, drainNs);
+        return s;
+    }
+
+    /// How long the queue a stream left behind takes to drain: the one-way delay it added
+    /// over its tail, served at the capacity while the cross traffic keeps arriving, at most
+    /// 1 s. ProbeGap probes sent meanwhile would see the stream's queue, not the cross
+    /// traffic's (at 80 % load a 40 ms stream leaves ~160 ms of it).
+    static long drainNs(SpruceEstimator.Stream s, long capacityBps) {
+        double built = Math.max(0, s.slope()) * (s.lastSendNs() - s.firstSendNs());
+        double share = Math.max(0.05, s.availableBps(capacityBps) / Math.max(1, capacityBps));
+        return (long) Math.min(MAX_DRAIN_NS, built / share);
+    }
+
+    private static final long MAX_DRAIN_NS = 1_000_000_000L;
+
+    private void excludeTrain(long nowNs, TrainSample train, long drainNs) {
+        long span = train.recvSpanNs() + drainNs;
         if (train.sendNs() != null) {
             long[] s = train.sendNs();
             available.excludeSendWindow(s[0] - TRAIN_MARGIN_NS, s[s.length - 1] + span + TRAIN_MARGIN_NS);
@@ -80,7 +151,6 @@ public final class PathEstimator {
                 available.excludeSendWindow(Long.MIN_VALUE, nowNs); // no RTT yet: all earlier probes
             }
         }
-        return bottleneck.onTrain(nowNs, train);
     }
 
     /// One reflected probegap probe ([MS-QLPB] message 0x06).
@@ -109,8 +179,118 @@ public final class PathEstimator {
     /// relative to (qwave.md §6.5).
     public PathSnapshot snapshot(long nowNs) {
         Optional<BottleneckEstimate> b = bottleneck.estimate();
-        Optional<AvailableEstimate> a = b.flatMap(x -> available.estimate(x.rateBps()).map(e -> atMost(e, x.rateBps())));
+        Optional<AvailableEstimate> a = b.flatMap(x -> choose(x.rateBps()));
         return new PathSnapshot(b, a, rtt.estimate(), nowNs);
+    }
+
+    /// ProbeGap's busy probes waiting longer than this many MTU transmission times at the
+    /// capacity (median)...
+    static final double LONG_QUEUE_MTUS = 8;
+    /// ...and at least this long...
+    static final long LONG_QUEUE_MIN_NS = 2_000_000L;
+    /// ...with at least this busy share: cross traffic arrives in bursts that build queues
+    /// (an application-limited TCP stream), which ProbeGap's seconds-long time average sees
+    /// and a few 40 ms streams sample poorly.
+    static final double LONG_QUEUE_MIN_BUSY = 0.05;
+    /// Spruce and ProbeGap within this share of the capacity agree: ProbeGap's time average
+    /// over thousands of probes is then the steadier of the two.
+    static final double AGREE_SHARE = 0.08;
+
+    /// Whether Spruce's estimate replaces ProbeGap's: the cross traffic looks smooth (no
+    /// [#burstyQueues]), the two differ by more than Spruce's noise ([#agreeBps]), and the load
+    /// one sees is at most [#LOAD_RATIO] of the other's — the signature of a method that misses
+    /// something (ProbeGap behind a token bucket sees a fraction of the load; a relay's wake-up
+    /// jitter read as queueing makes it see 1.7 times the load or more, measured on the
+    /// emulator).
+    static boolean spruceOverrides(AvailableEstimate pg, SpruceEstimate s, long capacityBps) {
+        if (burstyQueues(pg, capacityBps)
+                || Math.abs(s.availableBps() - pg.availableBps()) <= agreeBps(s, capacityBps)) {
+            return false;
+        }
+        double loadPg = 1 - pg.availableBps() / (double) capacityBps;
+        double loadSpruce = 1 - s.availableBps() / (double) capacityBps;
+        return Math.min(loadPg, loadSpruce) <= LOAD_RATIO * Math.max(loadPg, loadSpruce);
+    }
+
+    /// See [#spruceOverrides].
+    static final double LOAD_RATIO = 0.7;
+
+    /// ProbeGap's typical error over its 2 s window, as a share of the capacity (virtual-time
+    /// pipeline at 80 % load: 2–4 %).
+    static final double PROBEGAP_ERROR = 0.03;
+
+    /// When the two agree, Spruce's weight in their inverse-variance mean: streams whose
+    /// one-way delay rises in a straight line (CBR: to ~1 % of the capacity) outweigh
+    /// ProbeGap, streams full of queueing noise (Poisson: 5–10 %) count for little.
+    static double spruceWeight(SpruceEstimate s) {
+        double se = Math.max(0.002, spruceError(s));
+        double wSpruce = 1 / (se * se);
+        double wProbegap = 1 / (PROBEGAP_ERROR * PROBEGAP_ERROR);
+        return wSpruce / (wSpruce + wProbegap);
+    }
+
+    /// Spruce's standard error as a share of the capacity ([SpruceEstimate#errorShare()]).
+    static double spruceError(SpruceEstimate s) {
+        return s.errorShare();
+    }
+
+    /// How far Spruce and ProbeGap may differ and still agree: [#AGREE_SHARE] of the capacity,
+    /// or Spruce's standard error (already inflated, see [SpruceEstimate#errorShare()]) when
+    /// that is more — noisy streams (on–off or Poisson cross traffic) do not outvote ProbeGap.
+    static double agreeBps(SpruceEstimate s, long capacityBps) {
+        return Math.max(AGREE_SHARE, spruceError(s)) * capacityBps;
+    }
+
+    /// Whether ProbeGap saw queues built by bursts rather than the short waits of smooth cross
+    /// traffic (a packet or two) or timestamp noise.
+    static boolean burstyQueues(AvailableEstimate pg, long capacityBps) {
+        double mtuNs = AvailableBandwidthEstimator.MTU_BYTES * 8e9 / capacityBps;
+        return pg.utilisation() >= LONG_QUEUE_MIN_BUSY
+                && pg.busyDelayNs() >= Math.max(LONG_QUEUE_MIN_NS, LONG_QUEUE_MTUS * mtuNs);
+    }
+
+    private Optional<AvailableEstimate> choose(long capacityBps) {
+        Optional<AvailableEstimate> pg = available.estimate(capacityBps).map(e -> atMost(e, capacityBps));
+        if (method == AvailableMethod.PROBEGAP) {
+            return pg;
+        }
+        Optional<SpruceEstimate> sp = spruce.estimate(capacityBps);
+        if (sp.isEmpty()) {
+            return method == AvailableMethod.SPRUCE ? Optional.empty() : pg;
+        }
+        SpruceEstimate s = sp.get();
+        long av = Math.min(s.availableBps(), capacityBps);
+        long window = s.windowNs();
+        if (method == AvailableMethod.AUTO && pg.isPresent() && !spruceOverrides(pg.get(), s, capacityBps)) {
+            if (burstyQueues(pg.get(), capacityBps)) {
+                return pg;
+            }
+            double w = spruceWeight(s);
+            long mixed = Math.round(w * av + (1 - w) * pg.get().availableBps());
+            if (w < 0.5) {
+                AvailableEstimate p = pg.get();
+                return Optional.of(new AvailableEstimate(mixed, 1 - mixed / (double) capacityBps, p.samples(),
+                        p.windowNs(), capacityBps, p.idleThresholdNs(), p.lostProbes(), p.skewPpm(), p.updatedAtNs(),
+                        p.busyDelayNs(), AvailableEstimate.Method.PROBEGAP));
+            }
+            av = mixed;
+            window = Math.max(window, pg.get().windowNs());
+        }
+        long updated = pg.map(e -> Math.max(e.updatedAtNs(), s.updatedAtNs())).orElse(s.updatedAtNs());
+        return Optional.of(new AvailableEstimate(av, 1 - av / (double) capacityBps, (int) Math.min(Integer.MAX_VALUE,
+                s.pairs()), window, capacityBps, pg.map(AvailableEstimate::idleThresholdNs).orElse(0L), 0,
+                pg.map(AvailableEstimate::skewPpm).orElse(0.0), method == AvailableMethod.SPRUCE ? s.updatedAtNs()
+                : updated, pg.map(AvailableEstimate::busyDelayNs).orElse(0L), AvailableEstimate.Method.SPRUCE));
+    }
+
+    /// ProbeGap's estimate alone, relative to the bottleneck estimate.
+    public Optional<AvailableEstimate> probegap() {
+        return bottleneck.estimate().flatMap(b -> available.estimate(b.rateBps()));
+    }
+
+    /// Spruce's estimate alone, relative to the bottleneck estimate.
+    public Optional<SpruceEstimate> spruce() {
+        return bottleneck.estimate().flatMap(b -> spruce.estimate(b.rateBps()));
     }
 
     private static AvailableEstimate atMost(AvailableEstimate e, long capacityBps) {
@@ -118,7 +298,8 @@ public final class PathEstimator {
             return e;
         }
         return new AvailableEstimate(Math.min(e.availableBps(), capacityBps), e.utilisation(), e.samples(),
-                e.windowNs(), capacityBps, e.idleThresholdNs(), e.lostProbes(), e.skewPpm(), e.updatedAtNs());
+                e.windowNs(), capacityBps, e.idleThresholdNs(), e.lostProbes(), e.skewPpm(), e.updatedAtNs(),
+                e.busyDelayNs(), e.method());
     }
 
     /// The bottleneck estimate alone.
@@ -129,6 +310,11 @@ public final class PathEstimator {
     /// Trains fed so far.
     public long trainsSeen() {
         return trains;
+    }
+
+    /// Paced streams fed so far.
+    public long streamsSeen() {
+        return streams;
     }
 
     /// Probegap replies fed so far.

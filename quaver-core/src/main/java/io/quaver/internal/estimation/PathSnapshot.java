@@ -43,6 +43,13 @@ public record PathSnapshot(Optional<BottleneckEstimate> bottleneck, Optional<Ava
                 .orElse(OptionalLong.empty());
     }
 
+    /// When no train was slowed by the path: the least burst allowance a token bucket could
+    /// have (the bottleneck is then a lower bound, the sustained rate unknown).
+    public OptionalLong burstAtLeastBytes() {
+        return bottleneck.filter(BottleneckEstimate::lowerBound).map(b -> OptionalLong.of(b.burstAtLeastBytes()))
+                .orElse(OptionalLong.empty());
+    }
+
     /// When the newest train behind the bottleneck estimate arrived (`Long.MIN_VALUE` = never).
     public long bottleneckAtNs() {
         return bottleneck.map(BottleneckEstimate::updatedAtNs).orElse(Long.MIN_VALUE);

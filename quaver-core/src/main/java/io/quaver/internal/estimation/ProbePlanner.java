@@ -20,16 +20,30 @@ import java.util.SplittableRandom;
 ///   long enough to pass the largest bucket those bytes allow (`1.1·B_upper·P/(P−R)` plus 24
 ///   probes of tail). Bytes that pass within the burst allowance do not load the shaped link,
 ///   so that train's budget counts only the bytes beyond B̂.
-/// * **Upkeep** (no adaptive flow): trains within 0.6 % of the sustained capacity (one per
-///   10–120 s, and no single train above 0.6 % of 10 s of capacity, so that any 10 s window
-///   stays within budget), and probegap only in short bursts (5 probes 1 ms apart; the first
-///   3 of each are cold-start samples for RTT) within 0.3 %, one burst per 1–60 s: ≤ 1 %
-///   together (goal G6). A known token bucket is not re-drained in upkeep: short trains see
-///   its head only and inform the peak rate.
+/// * **Sustained-rate check** (goal G3): when the fast phase's trains all passed unslowed (the
+///   estimate is only a lower bound, [BottleneckEstimate#lowerBound()]: a token bucket's burst
+///   may have let them through at the sender's pace), one more train, four times the largest
+///   (at most [#SUSTAINED_CHECK_MAX_BYTES], within the phase's budget). On the test bed the
+///   sender writes at only 0.3–3 Gbit/s, so behind a 200 Mbit/s `tbf` with a 256 KB burst a
+///   train passes unslowed up to 256 KB × P/(P − R), over 480 KB when P is 400 Mbit/s. Not
+///   after a lost train (behind a slow bucket a longer train would only be lost again).
+/// * **Upkeep** (no adaptive flow): trains within 0.5 % of the sustained capacity (one per
+///   10–120 s, and no single train above 0.5 % of 10 s of capacity, so that any 10 s window
+///   stays within budget), paced streams within 0.25 % (one per 12–120 s), and probegap only
+///   in short bursts (5 probes 1 ms apart; the first 3 of each are cold-start samples for
+///   RTT) within 0.2 %, one burst per 1–60 s: ≤ 1 % together (goal G6). A known token bucket
+///   is not re-drained in upkeep: short trains see its head only and inform the peak rate.
 /// * **Active** (an adaptive flow is open): probegap continuously, every 1 ms or slower so
 ///   that it stays within 5 % of the capacity, at dithered intervals (uniform 0.75–1.25× the
 ///   mean: probes must not phase-lock with periodic cross traffic, see
-///   [AvailableBandwidthEstimator]); trains within 2 % (one per 5–60 s).
+///   [AvailableBandwidthEstimator]); trains within 2 % (one per 5–60 s); paced streams within
+///   2 % (one per 2–60 s).
+///
+/// **Paced streams** (for [SpruceEstimator]): [Config#streamNs()] (40 ms) of probes paced at
+/// the sustained capacity estimate, sent as an [MS-QLPB] packet-pair train with gaps. The
+/// first follows the fast phase's trains, 1 s after the phase started (it is not part of the
+/// first measurement: the fast phase's ProbeGap gives the first available estimate); a stream
+/// is 4 % of a second of capacity (2.5 % in upkeep, where it lasts 25 ms).
 ///
 /// Train lengths adapt to the path: at least 16 coalescing periods when the sink batches its
 /// timestamps, the growth above to get past a token bucket, and smaller probes (down to
@@ -73,16 +87,33 @@ public final class ProbePlanner {
     /// @param coalescingPeriodsPerTrain a train spans at least this many coalescing periods
     /// @param staleOnActivationNs      a flow opening on a path measured longer ago than this
     ///                                 starts a fast phase
+    /// @param streamNs                 duration of a paced stream (Spruce, [SpruceEstimator])
+    /// @param streamMinProbes          fewest probes in a stream
+    /// @param activeStreamShare        stream share of the capacity while a flow is active
+    /// @param upkeepStreamShare        stream share in upkeep (0: no streams in upkeep)
     public record Config(int trainProbeIpBytes, int firstTrainProbeIpBytes, int minTrainProbeIpBytes, int probegapIpBytes,
                          int firstTrainProbes, int minTrainProbes, long maxTrainBytes, int fastTrains,
                          int trainGrowth, long trainSpacingNs, long trainResultTimeoutNs, long firstBudgetBytes,
                          long firstBudgetWindowNs, long fastProbegapNs, long probegapIntervalNs,
                          double probegapDither, double activeProbegapShare, double activeTrainShare, double upkeepTrainShare,
                          double upkeepProbegapShare, int upkeepProbegapBurst, int coalescingPeriodsPerTrain,
-                         long staleOnActivationNs) {
+                         long staleOnActivationNs, long streamNs, int streamMinProbes, double activeStreamShare,
+                         double upkeepStreamShare) {
         public static final Config DEFAULT = new Config(1500, 600, 200, 60, 20, 8, 512 * 1024, 3, 4, 20_000_000L,
-                1_500_000_000L, 64 * 1024, 50_000_000L, 400_000_000L, 1_000_000L, 0.25, 0.05, 0.02, 0.006, 0.003, 5,
-                16, 5_000_000_000L);
+                1_500_000_000L, 64 * 1024, 50_000_000L, 400_000_000L, 1_000_000L, 0.25, 0.05, 0.02, 0.005, 0.002, 5,
+                16, 5_000_000_000L, 40_000_000L, 16, 0.02, 0.0025);
+
+        /// The same without paced streams, their upkeep share given back to trains (0.6 %) and
+        /// probegap (0.3 %): ProbeGap alone measures the available bandwidth (the planner before
+        /// streams, for comparison).
+        public Config withoutStreams() {
+            return new Config(trainProbeIpBytes, firstTrainProbeIpBytes, minTrainProbeIpBytes, probegapIpBytes,
+                    firstTrainProbes, minTrainProbes, maxTrainBytes, fastTrains, trainGrowth, trainSpacingNs,
+                    trainResultTimeoutNs, firstBudgetBytes, firstBudgetWindowNs, fastProbegapNs, probegapIntervalNs,
+                    probegapDither, activeProbegapShare, activeTrainShare, upkeepTrainShare + 0.001,
+                    upkeepProbegapShare + 0.001, upkeepProbegapBurst, coalescingPeriodsPerTrain, staleOnActivationNs,
+                    streamNs, streamMinProbes, 0, 0);
+        }
 
         public Config {
             if (trainProbeIpBytes < minTrainProbeIpBytes || minTrainProbeIpBytes < 64
@@ -90,7 +121,8 @@ public final class ProbePlanner {
                     || firstTrainProbes < minTrainProbes || minTrainProbes < 3 || fastTrains < 1
                     || trainGrowth < 1 || maxTrainBytes < (long) trainProbeIpBytes * firstTrainProbes
                     || probegapIntervalNs <= 0 || probegapDither < 0 || probegapDither >= 1
-                    || upkeepProbegapBurst < 1) {
+                    || upkeepProbegapBurst < 1 || streamNs <= 0 || streamMinProbes < 3 || activeStreamShare < 0
+                    || upkeepStreamShare < 0) {
                 throw new IllegalArgumentException("invalid config " + this);
             }
         }
@@ -108,6 +140,14 @@ public final class ProbePlanner {
     static final int CONFIRM_TAIL_PROBES = 24;
     static final int LOST_TRAIN_SHRINK = 4;
     static final long FAST_PROBEGAP_MAX_NS = 5_000_000_000L;
+    /// Largest sustained-rate check: 1024 full-size probes, within the sink's default 2 MiB
+    /// per-source burst.
+    static final long SUSTAINED_CHECK_MAX_BYTES = 1024L * 1500;
+    static final long ACTIVE_STREAM_MIN_NS = 1_000_000_000L;
+    static final long UPKEEP_STREAM_MIN_NS = 12_000_000_000L;
+    /// The first stream of a phase leaves at least this long after the phase started (the
+    /// first measurement, trains and fast probegap, is over by then).
+    static final long FIRST_STREAM_AFTER_NS = 1_000_000_000L;
 
     private final Config config;
     private final SplittableRandom random;
@@ -123,6 +163,7 @@ public final class ProbePlanner {
     private int kneeAfterTrains = -1;
     private long bytesBeforeKneeTrain;
     private boolean confirmDone;
+    private boolean sustainedCheckDone;
     // trains
     private long lastTrainNs = Long.MIN_VALUE;
     private long lastTrainBytes;
@@ -137,9 +178,15 @@ public final class ProbePlanner {
     private long nextProbegapNs;
     private int burstLeft;
     private long nextBurstNs;
+    // paced streams
+    private long lastStreamNs = Long.MIN_VALUE;
+    private boolean lastWasStream;
+
+    /// The default dither seed.
+    public static final long DEFAULT_SEED = 0x5EED_0F_9A7EL;
 
     public ProbePlanner() {
-        this(Config.DEFAULT, 0x5EED_0F_9A7EL);
+        this(Config.DEFAULT, DEFAULT_SEED);
     }
 
     /// @param seed seeds the probegap dither (deterministic for a given seed)
@@ -160,6 +207,9 @@ public final class ProbePlanner {
     /// [Config#trainResultTimeoutNs()]; after a loss the next train is smaller.
     public void onTrainResult(long nowNs, boolean summary) {
         lastResultNs = nowNs;
+        if (lastWasStream) {
+            return; // a stream's loss says nothing about the fast phase's train sizes
+        }
         lastTrainLost = !summary;
         if (!summary && fast && lastTrainBytes > 0) {
             fastCeilingBytes = Math.min(fastCeilingBytes, lastTrainBytes / 2);
@@ -206,11 +256,15 @@ public final class ProbePlanner {
             }
             trainDue = Math.max(trainDue, nowNs + 1);
         }
+        long streamDue = streamDue(nowNs, path, active);
+        if (streamDue <= nowNs) {
+            return issueStream(nowNs, stream(path.bottleneck().orElseThrow(), active));
+        }
         long pgDue = probegapDue(nowNs, path, active);
         if (pgDue <= nowNs) {
             return issueProbegap(nowNs, path, active);
         }
-        long until = Math.min(trainDue, pgDue);
+        long until = Math.min(Math.min(trainDue, pgDue), streamDue);
         return new ProbeAction.Idle(Math.max(until, nowNs + 1));
     }
 
@@ -225,12 +279,14 @@ public final class ProbePlanner {
         kneeAfterTrains = -1;
         bytesBeforeKneeTrain = 0;
         confirmDone = false;
+        sustainedCheckDone = false;
         lastTrainLost = false;
         fastCeilingBytes = Long.MAX_VALUE;
         fastProbegaps = 0;
         nextProbegapNs = nowNs;
         burstLeft = 0;
         nextBurstNs = nowNs + config.fastProbegapNs();
+        lastStreamNs = Long.MIN_VALUE; // a stream follows the phase's trains
     }
 
     private boolean resultSinceLastTrain(PathSnapshot path) {
@@ -266,6 +322,9 @@ public final class ProbePlanner {
                 return trainDue(nowNs, path, active);
             }
             if (fastTrainsIssued >= config.fastTrains()) {
+                if (sustainedCheckDue(b, path)) {
+                    return spaced;
+                }
                 fast = false;
                 return trainDue(nowNs, path, active);
             }
@@ -287,6 +346,9 @@ public final class ProbePlanner {
         if (fast) {
             if (kneeAfterTrains >= 0 && b != null && b.burstDetected()) {
                 return kneeTrain(b);
+            }
+            if (fastTrainsIssued >= config.fastTrains()) {
+                return sustainedCheckDue(b, path) ? sustainedCheckTrain(b) : null;
             }
             return fastTrain(b);
         }
@@ -336,6 +398,19 @@ public final class ProbePlanner {
         }
         want = Math.min(Math.min(Math.min(want, left), config.maxTrainBytes()), fastCeilingBytes);
         return train(want, size);
+    }
+
+    private boolean sustainedCheckDue(BottleneckEstimate b, PathSnapshot path) {
+        return !sustainedCheckDone && !lastTrainLost && b != null && b.lowerBound() && resultSinceLastTrain(path);
+    }
+
+    /// The sustained-rate check: four times the largest unslowed train, or `null` when the
+    /// budget or the cap leaves no longer train.
+    private ProbeAction.SendTrain sustainedCheckTrain(BottleneckEstimate b) {
+        sustainedCheckDone = true;
+        long want = Math.min(Math.min(b.maxTrainBytes() * config.trainGrowth(), SUSTAINED_CHECK_MAX_BYTES),
+                fastBudgetLeft(b));
+        return want > b.maxTrainBytes() ? train(want, config.trainProbeIpBytes()) : null;
     }
 
     /// A train long enough to pass the largest bucket consistent with what was seen.
@@ -406,10 +481,68 @@ public final class ProbePlanner {
             retryNs = RETRY_MIN_NS;
         }
         lastTrainNs = nowNs;
+        lastWasStream = false;
         lastTrainBytes = t.bytes();
         long capacity = b == null ? 0 : b.peakRateBps();
         long durationNs = capacity > 0 ? (long) (t.bytes() * 8e9 / capacity) : 0;
         trainBusyUntilNs = nowNs + durationNs + AFTER_TRAIN_MARGIN_NS;
+        return t;
+    }
+
+    // ------------------------------------------------------------------ streams
+
+    /// When the next paced stream is due: once the fast phase's trains are done (and the last
+    /// train's result came, so that the control connection is free), then at the stream share
+    /// of the capacity; `Long.MAX_VALUE` when streams are off or there is no capacity yet.
+    private long streamDue(long nowNs, PathSnapshot path, boolean active) {
+        double share = active ? config.activeStreamShare() : config.upkeepStreamShare();
+        BottleneckEstimate b = path.bottleneck().orElse(null);
+        if (share <= 0 || b == null || fast || lastTrainNs == Long.MIN_VALUE) {
+            return Long.MAX_VALUE;
+        }
+        long after = Math.max(trainBusyUntilNs, lastTrainNs + config.trainSpacingNs());
+        if (!lastWasStream && !resultSinceLastTrain(path)) {
+            after = Math.max(after, lastTrainNs + config.trainResultTimeoutNs());
+        }
+        ProbeAction.SendTrain st = stream(b, active);
+        if (st == null) {
+            return Long.MAX_VALUE;
+        }
+        if (lastStreamNs == Long.MIN_VALUE) {
+            return Math.max(after, fastStartNs + FIRST_STREAM_AFTER_NS);
+        }
+        double ns = st.bytes() * 8e9 / (share * Math.max(1, b.rateBps()));
+        long interval = active ? Math.clamp((long) ns, ACTIVE_STREAM_MIN_NS, ACTIVE_TRAIN_MAX_NS)
+                : Math.clamp((long) ns, UPKEEP_STREAM_MIN_NS, UPKEEP_TRAIN_MAX_NS);
+        return Math.max(after, lastStreamNs + interval);
+    }
+
+    /// A stream of [Config#streamNs()] at the sustained capacity (in upkeep at most the stream
+    /// share of 10 s, so that any 10 s window holds at most that share: the streams are ≥ 12 s
+    /// apart): full-size probes, or [Config#streamMinProbes()] smaller ones (down to the
+    /// minimum size) on a slow path; `null` in upkeep when even that breaks the share.
+    private ProbeAction.SendTrain stream(BottleneckEstimate b, boolean active) {
+        double rate = Math.max(1, b.rateBps());
+        int size = config.trainProbeIpBytes();
+        long ns = active ? config.streamNs()
+                : Math.min(config.streamNs(), (long) (config.upkeepStreamShare() * UPKEEP_TRAIN_MIN_NS));
+        long bytes = (long) (rate / 8e9 * ns);
+        long count = bytes / size;
+        if (count < config.streamMinProbes()) {
+            count = config.streamMinProbes();
+            size = (int) Math.clamp(bytes / count, config.minTrainProbeIpBytes(), config.trainProbeIpBytes());
+        }
+        if (!active && count * size > rate / 8e9 * config.upkeepStreamShare() * UPKEEP_TRAIN_MIN_NS) {
+            return null;
+        }
+        long gap = Math.max(1, Math.round(size * 8e9 / rate));
+        return new ProbeAction.SendTrain(size, (int) Math.min(count, 65_535), gap);
+    }
+
+    private ProbeAction issueStream(long nowNs, ProbeAction.SendTrain t) {
+        lastStreamNs = nowNs;
+        lastWasStream = true;
+        trainBusyUntilNs = nowNs + t.gapNs() * t.count() + AFTER_TRAIN_MARGIN_NS;
         return t;
     }
 

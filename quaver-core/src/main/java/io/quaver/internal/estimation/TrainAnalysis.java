@@ -42,6 +42,12 @@ public record TrainAnalysis(Method method, long rateBps, long peakRateBps, long 
         return new TrainAnalysis(Method.INVALID, 0, 0, -1, false, 0, 0, probes, trainBytes, spanNs, false, false);
     }
 
+    /// The same reading flagged [#senderLimited()]: the train was not slowed by the path.
+    TrainAnalysis asSenderLimited() {
+        return new TrainAnalysis(method, rateBps, peakRateBps, burstBytes, coalescingDetected, coalescingPeriodNs,
+                quality, probes, trainBytes, recvSpanNs, interfaceLimited, true);
+    }
+
     /// Whether the train gave an estimate.
     public boolean valid() {
         return method != Method.INVALID;

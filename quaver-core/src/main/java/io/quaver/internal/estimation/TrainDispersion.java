@@ -109,6 +109,158 @@ public final class TrainDispersion {
 
     /// Analyses one train.
     public static TrainAnalysis analyse(TrainSample train) {
+        if (train.sendNs() != null && train.count() >= MIN_QUEUE_PROBES) {
+            return withQueueing(train);
+        }
+        return analyseArrivals(train);
+    }
+
+    // ------------------------------------------------------------------ queueing (send times)
+
+    /// A probe whose one-way delay is this much above the least seen so far waited in a queue
+    /// (twice the batching period when the sink's stamps come in batches).
+    static final long QUEUED_NS = 50_000;
+    /// Queued probes count only in runs of at least this many (a sender preempted between
+    /// stamping and writing one probe makes a lone spike).
+    static final int MIN_QUEUED_RUN = 4;
+    /// Fewest bottleneck-spaced gaps for a dispersion reading; fewer: the train was not slowed.
+    static final int MIN_QUEUED_GAPS = 6;
+    /// Share of the gaps that must be queued for the train to be read whole, as before.
+    static final double WHOLE_QUEUED_SHARE = 0.9;
+    /// Trains shorter than this are read from arrivals alone.
+    static final int MIN_QUEUE_PROBES = 8;
+    /// A head that passed unqueued is a token bucket's burst when a FIFO at the tail's rate
+    /// would have queued it by at least this many thresholds.
+    static final int BUCKET_HEAD_THRESHOLDS = 3;
+
+    /// **Queue-onset reading** when the initiator's send times are known (Jain & Dovrolis's
+    /// one-way-delay trend in pathload, applied probe by probe): a probe's one-way delay minus
+    /// the least one-way delay before it (the clocks' offset cancels; probe 0 is left out of
+    /// the minimum, as its stamp may be late after idle) is the time it waited in a queue. Only
+    /// a probe that waited left the bottleneck right behind what was ahead of it, so only the
+    /// gaps ending in a queued probe carry the bottleneck's spacing. The other gaps carry the
+    /// sender's own spacing — on the 2-core test bed the sender writes 1500-byte probes at
+    /// 0.1–3 Gbit/s, so at 200 Mbit/s a train's unqueued stretches (before the queue builds,
+    /// after a sender stall let it drain, or while a token bucket still had tokens) read
+    /// anywhere from 200 Mbit/s to 2 Gbit/s, and the fastest-cluster reading picked them.
+    ///
+    /// * No queued run at all: the path carried the train as fast as it was sent; the rate is
+    ///   a lower bound ([TrainAnalysis#senderLimited()]).
+    /// * Queued almost throughout (the usual case below ~100 Mbit/s): read whole, as before.
+    /// * Otherwise the queued gaps are joined into a train of their own (the unqueued gaps cut
+    ///   out) and read as before: its rate is the bottleneck's. When an unqueued **head** was
+    ///   sent so much faster than that rate that a FIFO would have queued it by
+    ///   [#BUCKET_HEAD_THRESHOLDS] × [#QUEUED_NS] (and by two probe times), something let it
+    ///   through faster than the sustained rate: a token bucket's burst allowance (tbf, htb;
+    ///   at 200 Mbit/s even tbf's smallest burst, 2 ms, is 50 KB, more than an upkeep train).
+    ///   The tail's rate is the bucket rate R and B̂ = head bytes − R × head time (the tokens
+    ///   spent beyond those refilled while the head passed). This needs no head/tail rate ratio
+    ///   (when the sender is only 1.5× faster than R, the arrival-time knee fit fails) and no
+    ///   regular tail (tbf releases packets in timer-driven clumps at high rates).
+    static TrainAnalysis withQueueing(TrainSample train) {
+        int n = train.count();
+        int[] sizes = train.sizesIpBytes();
+        long[] s = train.sendNs();
+        long[] r = train.recvNs().clone();
+        for (int i = 1; i < n; i++) {
+            r[i] = Math.max(r[i], r[i - 1]);
+        }
+        // a sink that stamps in batches delays each stamp by up to one period: no queue
+        long threshold = QUEUED_NS;
+        Groups arrivals = Groups.of(r, sizes);
+        if (arrivals.batched) {
+            threshold = Math.max(threshold, 2 * arrivals.periodNs);
+        }
+        boolean[] queued = new boolean[n];
+        long least = Long.MAX_VALUE;
+        for (int i = 1; i < n; i++) {
+            long owd = r[i] - s[i];
+            least = Math.min(least, owd);
+            queued[i] = owd - least >= threshold;
+        }
+        boolean[] busy = new boolean[n];
+        int busyGaps = 0;
+        int firstBusy = -1;
+        for (int i = 1; i < n; ) {
+            int j = i;
+            while (j < n && queued[j]) {
+                j++;
+            }
+            if (j - i >= MIN_QUEUED_RUN) {
+                for (int k = i; k < j; k++) {
+                    busy[k] = true;
+                    if (k >= 2) {
+                        busyGaps++;
+                    }
+                }
+                if (firstBusy < 0) {
+                    firstBusy = i;
+                }
+            }
+            i = j == i ? i + 1 : j;
+        }
+        // The joined or whole train is read from its arrivals alone: where the sender is not
+        // much faster than the path, compression filtering from send times would take the
+        // bottleneck's (or the sender's) own spacing for pile-ups; pile-ups of a stalled relay
+        // are still grouped by the mean-gap rule.
+        if (busyGaps < MIN_QUEUED_GAPS) {
+            TrainAnalysis a = analyseArrivals(new TrainSample(sizes, r, null, train.interfaceSpeedBps()));
+            return a.valid() ? a.asSenderLimited() : a;
+        }
+        if (busyGaps >= WHOLE_QUEUED_SHARE * (n - 2)) {
+            return analyseArrivals(new TrainSample(sizes, r, null, train.interfaceSpeedBps()));
+        }
+        // the bottleneck-spaced gaps, joined
+        int m = busyGaps + 1;
+        long[] t2 = new long[m];
+        long[] s2 = new long[m];
+        int[] z2 = new int[m];
+        int w = 0;
+        z2[0] = sizes[Math.max(1, firstBusy - 1)];
+        for (int i = 2; i < n; i++) {
+            if (busy[i]) {
+                w++;
+                t2[w] = t2[w - 1] + (r[i] - r[i - 1]);
+                s2[w] = s2[w - 1] + Math.max(0, s[i] - s[i - 1]);
+                z2[w] = sizes[i];
+            }
+        }
+        TrainAnalysis tail = analyseArrivals(new TrainSample(z2, t2, null, train.interfaceSpeedBps()));
+        if (!tail.valid()) {
+            return TrainAnalysis.invalid(n, train.totalBytes(), r[n - 1] - r[0]);
+        }
+        long span = r[n - 1] - r[0];
+        double rate = tail.rateBps() / 8e9; // bytes per ns
+        int k = firstBusy; // probes 0..k-1 passed unqueued
+        if (k >= 3) {
+            long headBytes = 0;
+            for (int i = 1; i < k; i++) {
+                headBytes += sizes[i];
+            }
+            long headSendNs = s[k - 1] - s[1];
+            long headRecvNs = r[k - 1] - r[1];
+            double fifoQueueNs = headBytes / rate - headSendNs;
+            double probeNs = sizes[k] / rate;
+            if (fifoQueueNs >= Math.max(BUCKET_HEAD_THRESHOLDS * threshold, 2 * probeNs)) {
+                long burst = Math.round(headBytes + sizes[0] - rate * (r[k - 1] - r[0]));
+                long peak = headRecvNs > 0 ? Math.round(headBytes * 8e9 / headRecvNs) : Long.MAX_VALUE;
+                long ifSpeed = train.interfaceSpeedBps();
+                if (ifSpeed > 0) {
+                    peak = Math.min(peak, ifSpeed);
+                }
+                if (burst > 0) {
+                    return new TrainAnalysis(TrainAnalysis.Method.TOKEN_BUCKET_TAIL, tail.rateBps(),
+                            Math.max(tail.rateBps(), peak), burst, false, 0, tail.quality(), n, train.totalBytes(),
+                            span, tail.interfaceLimited(), false);
+                }
+            }
+        }
+        return new TrainAnalysis(tail.method(), tail.rateBps(), tail.rateBps(), -1, tail.coalescingDetected(),
+                tail.coalescingPeriodNs(), tail.quality(), n, train.totalBytes(), span, tail.interfaceLimited(), false);
+    }
+
+    /// Analyses one train from its arrivals (send times only flag compression and sender limits).
+    static TrainAnalysis analyseArrivals(TrainSample train) {
         int n = train.count();
         int[] sizes = train.sizesIpBytes();
         long[] r = train.recvNs().clone();

@@ -79,16 +79,9 @@ public final class NetNamespace implements AutoCloseable {
             }
         });
         t.start();
-        boolean interrupted = false;
-        while (true) {
-            try {
-                t.join();
-                break;
-            } catch (InterruptedException ie) {
-                interrupted = true; // the task is short; its result must not be orphaned
-            }
-        }
-        if (interrupted) {
+        // the task is short; its result must not be orphaned by an interrupt
+        if (Threads.joinUninterruptibly(t)) {
+            Thread.interrupted(); // reported by the exception instead
             if (result.get() instanceof AutoCloseable c) {
                 try {
                     c.close();

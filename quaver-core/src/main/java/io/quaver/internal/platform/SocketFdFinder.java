@@ -73,7 +73,14 @@ import java.util.stream.Collectors;
 /// takes) can leave exactly one *other* socket with the old addresses, which no post-`dup`
 /// check of that socket's own addresses can reveal. With one candidate the sentinel costs a few
 /// `getsockopt`s and two JDK `setOption`s, independent of the number of descriptors.
-/// Unbound channels have no address to narrow by and use the full scan.
+/// Unbound channels have no address to narrow by (and are in none of the kernel's socket
+/// tables). For them, the descriptor numbers themselves are probed, below `FDSize` of
+/// `/proc/self/status` (the size of the descriptor table): read-only calls on the raw numbers
+/// keep the unbound sockets of the channel's type, and the sentinel, run on those raw numbers,
+/// keeps the ones that follow it; only these are then looked up (`readlink`), duplicated and
+/// proven by steps 2–4 as above. The raw stage is a narrowing too (a number reused meanwhile is
+/// caught on the duplicate); it replaces a listing of `/proc/self/fd` with a `readlink` per
+/// descriptor and a duplicate per unbound look-alike. The full scan remains the fallback.
 ///
 /// The sentinel options were chosen to have no lasting effect and to be ones Quaver never sets:
 /// `TCP_KEEPIDLE` for stream sockets (it only matters once `SO_KEEPALIVE` is on), and
@@ -119,7 +126,8 @@ final class SocketFdFinder {
     ///
     /// @param location   the channel's socket
     /// @param candidates how many distinct sockets survived address pruning, i.e. how many the
-    ///                   sentinel had to tell apart (for diagnostics and tests)
+    ///                   sentinel had to tell apart (for diagnostics and tests; for an unbound
+    ///                   channel, how many descriptor numbers the raw sentinel examined)
     record Discovery(Location location, int candidates) {
     }
 
@@ -251,7 +259,73 @@ final class SocketFdFinder {
                 }
             }
         }
+        if (view.local() == null || view.local().getPort() == 0) {
+            RawNarrowing narrowed = followersAmongRawNumbers(channel, sentinel, view);
+            if (!narrowed.following().isEmpty()) {
+                Optional<Discovery> found = discoverAmong(channel, sentinel, view, narrowed.following());
+                if (found.isPresent()) { // the sentinel told apart the raw candidates
+                    return Optional.of(new Discovery(found.get().location(),
+                            Math.max(found.get().candidates(), narrowed.examined())));
+                }
+            }
+        }
         return discoverAmong(channel, sentinel, view, listSockets());
+    }
+
+    /// Descriptor tables larger than this are listed rather than probed number by number.
+    private static final int MAX_PROBED_FDS = 16_384;
+
+    /// The narrowing of an unbound channel: the descriptors that followed the sentinel, and
+    /// how many descriptor numbers it examined (passed the raw pre-filter).
+    private record RawNarrowing(List<Location> following, int examined) {
+        static final RawNarrowing NONE = new RawNarrowing(List.of(), 0);
+    }
+
+    /// The descriptor numbers below the table size whose sockets pass the raw pre-filter and
+    /// follow the sentinel, with their inodes (none when the table size is unknown or large,
+    /// or nothing followed).
+    private static RawNarrowing followersAmongRawNumbers(NetworkChannel channel, Sentinel sentinel,
+                                                         ChannelView view) {
+        int tableSize = fdTableSize();
+        if (tableSize <= 0 || tableSize > MAX_PROBED_FDS) {
+            return RawNarrowing.NONE;
+        }
+        List<Candidate> raw = new ArrayList<>();
+        for (int fd = 0; fd < tableSize; fd++) {
+            if (BORROWED_FDS.contains(fd)) {
+                continue;
+            }
+            int family = probe(fd, view); // read-only: harmless even if the number is reused
+            if (family >= 0) {
+                raw.add(new Candidate(new Location(fd, -1), fd, family)); // the raw number, not a duplicate
+            }
+        }
+        List<Candidate> following = raw.isEmpty() ? null : follow(channel, sentinel, raw);
+        if (following == null) {
+            return RawNarrowing.NONE;
+        }
+        List<Location> located = new ArrayList<>(following.size());
+        for (Candidate c : following) {
+            long inode = inodeOf(c.dup());
+            if (inode >= 0) {
+                located.add(new Location(c.dup(), inode));
+            }
+        }
+        return new RawNarrowing(located, raw.size());
+    }
+
+    /// `FDSize` of `/proc/self/status`: every open descriptor number is below it; -1 if unknown.
+    static int fdTableSize() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("FDSize:")) {
+                    return Integer.parseInt(line.substring("FDSize:".length()).trim());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.DEBUG, () -> "cannot read FDSize: " + e);
+        }
+        return -1;
     }
 
     /// The discovery proper, over the sockets `listed` (a superset of the channel's socket, or
@@ -519,6 +593,27 @@ final class SocketFdFinder {
     ///
     /// @return the channel's location, or null if no single socket followed the sentinel
     private static Location identify(NetworkChannel channel, Sentinel sentinel, List<Candidate> candidates) {
+        List<Candidate> following = follow(channel, sentinel, candidates);
+        if (following == null) {
+            return null;
+        }
+        Set<Long> inodes = following.stream().map(c -> c.listed().inode()).collect(Collectors.toSet());
+        if (inodes.size() != 1) {
+            LOG.log(Level.DEBUG, () -> "sentinel " + sentinel + " matched " + inodes.size()
+                    + " sockets among " + candidates.size() + " candidates");
+            return null;
+        }
+        // Several fds may share the inode (a duplicate of the channel's socket held elsewhere);
+        // the lowest number is most likely the channel's own, and a wrong guess only costs a
+        // rediscovery later, because every use re-checks the inode.
+        return following.stream().map(Candidate::listed).min(Comparator.comparingInt(Location::fd)).orElseThrow();
+    }
+
+    /// Changes the sentinel option through the JDK and back, under the JVM-wide lock.
+    ///
+    /// @return the candidates whose native value followed in lockstep (original → marker →
+    ///         original), or null if none did or the sentinel failed
+    private static List<Candidate> follow(NetworkChannel channel, Sentinel sentinel, List<Candidate> candidates) {
         SocketOption<Object> option = sentinel.optionOf(channel);
         SENTINEL_LOCK.lock();
         try {
@@ -535,16 +630,7 @@ final class SocketFdFinder {
                 channel.setOption(option, original);
             }
             following = sentinel.holding(following, original);
-            Set<Long> inodes = following.stream().map(c -> c.listed().inode()).collect(Collectors.toSet());
-            if (inodes.size() != 1) {
-                LOG.log(Level.DEBUG, () -> "sentinel " + sentinel + " matched " + inodes.size()
-                        + " sockets among " + candidates.size() + " candidates");
-                return null;
-            }
-            // Several fds may share the inode (a duplicate of the channel's socket held
-            // elsewhere); the lowest number is most likely the channel's own, and a wrong guess
-            // only costs a rediscovery later, because every use re-checks the inode.
-            return following.stream().map(Candidate::listed).min(Comparator.comparingInt(Location::fd)).orElseThrow();
+            return following.isEmpty() ? null : following;
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.DEBUG, () -> "sentinel " + sentinel + " failed: " + e);
             return null;

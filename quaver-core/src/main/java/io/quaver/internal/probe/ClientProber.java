@@ -53,7 +53,8 @@ import java.util.function.Consumer;
 /// ## Threads (all named `quaver-prober-<client>-…`)
 /// * `tx` (platform): the timing-critical sender. Asks the scheduler for the next action and
 ///   carries it out: probegap probes on time, waiting with a hybrid park-then-spin (park until
-///   ~100 µs before the deadline, then spin); pre-built packet-pair trains back-to-back;
+///   ~100 µs before the deadline, then spin); pre-built packet-pair trains back-to-back, or
+///   paced the same way when the scheduler asks for a stream (Spruce);
 /// * `ctl` (virtual): the control connections. For each train it opens a TCP connection to
 ///   the sink and completes the handshake (250 ms, qwave.md §8.5; two attempts), builds the
 ///   train with the connection's port, and waits for the Packet Pair Summary; it also runs
@@ -179,7 +180,12 @@ public final class ClientProber implements Closeable {
         this.ipOverheadBytes = v4 ? 28 : 48;
         this.scheduler = scheduler != null ? scheduler : new InterimScheduler(PROBEGAP_BYTES + ipOverheadBytes);
         this.udp = openProbeSocket();
-        this.udpStamps = config.platform().receiveTimestamps(udp);
+        try {
+            this.udpStamps = config.platform().receiveTimestamps(udp);
+        } catch (RuntimeException e) {
+            closeQuietly(udp);
+            throw e;
+        }
         this.tx = Thread.ofPlatform().daemon(true).name("quaver-prober-" + name + "-tx").unstarted(this::runTx);
         this.rx = Thread.ofPlatform().daemon(true).name("quaver-prober-" + name + "-rx").unstarted(this::runRx);
         this.ctl = Thread.ofVirtual().name("quaver-prober-" + name + "-ctl").unstarted(this::runControl);
@@ -659,9 +665,13 @@ public final class ClientProber implements Closeable {
             return; // the control thread reports the result
         }
         try {
+            long startNs = System.nanoTime();
             for (int i = 0; i < datagrams.length; i++) {
                 ByteBuffer b = datagrams[i];
                 int n = b.remaining();
+                if (spec.gapNs() > 0 && i > 0) {
+                    paceUntil(startNs + i * spec.gapNs()); // absolute times: a late send is caught up
+                }
                 job.sendNs[i] = System.nanoTime();
                 udp.write(b);
                 probeBytesSent.addAndGet(n + ipOverheadBytes);
@@ -678,6 +688,19 @@ public final class ClientProber implements Closeable {
         } catch (IOException e) {
             job.sent.complete(-1L);
             networkFailure(e);
+        }
+    }
+
+    /// Parks until ~[#SPIN_NS] before the deadline, then spins (a paced stream's next probe;
+    /// unlike [#waitUntil(long)] not cut short by a wake-up).
+    private void paceUntil(long deadlineNs) {
+        long left;
+        while (!closed && (left = deadlineNs - System.nanoTime()) > 0) {
+            if (left > SPIN_NS) {
+                LockSupport.parkNanos(left - SPIN_NS);
+            } else {
+                Thread.onSpinWait();
+            }
         }
     }
 
@@ -759,13 +782,19 @@ public final class ClientProber implements Closeable {
             PathEstimates known = estimates();
             long rtt = known.rttUs().orElse(10_000) * 1000;
             long bits = job.spec.bytes() * 8;
-            long drain = known.bottleneckBps().isPresent()
+            // a bottleneck that is only a lower bound (every train so far passed unslowed, maybe
+            // within a token bucket's burst) says nothing of how long a longer train's tail
+            // takes: wait to the session's end then (a 480 KB train behind a 2 Mbit/s bucket of
+            // 256 KB needs 0.9 s, 1.3 s with 30 % cross traffic; giving up on it hid the bucket)
+            long drain = known.sustainedRateUnknown() ? PACKET_PAIR_SESSION_NS
+                    : known.bottleneckBps().isPresent()
                     ? bits * 1_000_000_000L / Math.max(1, known.bottleneckBps().getAsLong()) : 300_000_000L;
-            long wait = Math.min(end, System.nanoTime() + 250_000_000L + 2 * rtt + Math.min(drain, 1_000_000_000L));
+            long wait = Math.min(end, System.nanoTime() + 250_000_000L + 2 * rtt
+                    + Math.min(drain, known.sustainedRateUnknown() ? PACKET_PAIR_SESSION_NS : 1_000_000_000L));
             QlpbMessage m;
             while ((m = read(ch, decoder, wait)) != null) {
                 if (m instanceof PacketPairSummary s && s.sequence() == seq) {
-                    onSummary(s, job.spec.probeIpBytes(), job.sendNs);
+                    onSummary(s, job.spec, job.sendNs);
                     return TrainOutcome.SUMMARY;
                 }
             }
@@ -778,12 +807,16 @@ public final class ClientProber implements Closeable {
         }
     }
 
-    private void onSummary(PacketPairSummary s, int probeIpBytes, long[] sendNs) {
+    private void onSummary(PacketPairSummary s, SendTrain spec, long[] sendNs) {
         long now = System.nanoTime();
         PathEstimates after;
         lock.lock();
         try {
-            model.onTrain(now, probeIpBytes, s.timestampDeltas100ns(), s.interfaceSpeedBps(), sendNs);
+            if (spec.paced()) {
+                model.onStream(now, spec.probeIpBytes(), s.timestampDeltas100ns(), sendNs);
+            } else {
+                model.onTrain(now, spec.probeIpBytes(), s.timestampDeltas100ns(), s.interfaceSpeedBps(), sendNs);
+            }
             noteEstimates(now);
             changed.signalAll();
             after = model.estimates(now);

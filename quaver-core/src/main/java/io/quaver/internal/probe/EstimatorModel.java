@@ -5,7 +5,8 @@ import io.quaver.internal.estimation.PathSnapshot;
 import io.quaver.internal.estimation.TrainSample;
 
 /// The [PathModel] of the estimation package: [PathEstimator] (bottleneck from train
-/// dispersion robust to token buckets and coalescing, ProbeGap available bandwidth, RTT).
+/// dispersion robust to token buckets and coalescing, available bandwidth from ProbeGap and
+/// Spruce streams, RTT).
 /// Pure and not thread-safe, like the estimator; the prober calls it under its lock.
 public final class EstimatorModel implements PathModel {
     private final PathEstimator estimator;
@@ -16,6 +17,12 @@ public final class EstimatorModel implements PathModel {
 
     public EstimatorModel(PathEstimator estimator) {
         this.estimator = estimator;
+    }
+
+    /// The estimator itself (diagnostics; the caller must hold the prober's lock or have
+    /// closed the prober).
+    public PathEstimator estimator() {
+        return estimator;
     }
 
     /// The estimator's own snapshot (for the planner).
@@ -39,6 +46,14 @@ public final class EstimatorModel implements PathModel {
     }
 
     @Override
+    public void onStream(long nowNs, int probeIpBytes, long[] deltas100ns, long[] sendNs) {
+        if (sendNs != null && sendNs.length == deltas100ns.length + 1) {
+            TrainSample s = TrainSample.ofSummary(probeIpBytes, deltas100ns, 0);
+            estimator.onStream(nowNs, new TrainSample(s.sizesIpBytes(), s.recvNs(), sendNs, 0));
+        }
+    }
+
+    @Override
     public void onProbegap(long sequence, long sendNs, long sinkRecv100ns, long sinkSend100ns, long recvNs,
                            int probeIpBytes) {
         estimator.onProbegap(sequence, sendNs, sinkRecv100ns, sinkSend100ns, recvNs, probeIpBytes);
@@ -48,6 +63,7 @@ public final class EstimatorModel implements PathModel {
     public PathEstimates estimates(long nowNs) {
         PathSnapshot s = estimator.snapshot(nowNs);
         return new PathEstimates(s.bottleneckBps(), s.availableBps(), s.rttUs(), s.minRttUs(), s.burstAllowanceBytes(),
+                s.burstAtLeastBytes(),
                 s.bottleneckAtNs(), s.availableAtNs(), s.rttAtNs());
     }
 }

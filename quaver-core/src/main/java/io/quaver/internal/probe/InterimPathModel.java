@@ -124,7 +124,8 @@ public final class InterimPathModel implements PathModel {
             rtt = OptionalLong.of(Math.max(1, sum / rttCount / 1000));
             minRtt = OptionalLong.of(Math.max(1, minRttNs / 1000));
         }
-        return new PathEstimates(bottleneck, available, rtt, minRtt, OptionalLong.empty(), bottleneckAtNs,
+        return new PathEstimates(bottleneck, available, rtt, minRtt, OptionalLong.empty(), OptionalLong.empty(),
+                bottleneckAtNs,
                 availableAtNs, rttAtNs);
     }
 }

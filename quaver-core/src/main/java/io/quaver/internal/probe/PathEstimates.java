@@ -9,17 +9,26 @@ import java.util.OptionalLong;
 /// @param rttUs                average round-trip time, cold-start samples excluded
 /// @param minRttUs             minimum round-trip time over the filter window
 /// @param burstAllowanceBytes  a detected token-bucket burst allowance, if any
+/// @param burstAtLeastBytes    present when no train was slowed by the path: the sustained rate
+///                             is unknown, [#bottleneckBps()] is only a lower bound, and a token
+///                             bucket with a burst allowance of at least this many bytes cannot
+///                             be excluded
 /// @param bottleneckAtNs       when the newest sample behind [#bottleneckBps()] arrived
 ///                             (`Long.MIN_VALUE` = never)
 /// @param availableAtNs        when the newest sample behind [#availableBps()] arrived
 /// @param rttAtNs              when the newest sample behind [#rttUs()] arrived
 public record PathEstimates(OptionalLong bottleneckBps, OptionalLong availableBps, OptionalLong rttUs,
-                            OptionalLong minRttUs, OptionalLong burstAllowanceBytes,
+                            OptionalLong minRttUs, OptionalLong burstAllowanceBytes, OptionalLong burstAtLeastBytes,
                             long bottleneckAtNs, long availableAtNs, long rttAtNs) {
     /// No estimate at all.
     public static final PathEstimates NONE = new PathEstimates(OptionalLong.empty(), OptionalLong.empty(),
-            OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(), Long.MIN_VALUE, Long.MIN_VALUE,
-            Long.MIN_VALUE);
+            OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(), Long.MIN_VALUE,
+            Long.MIN_VALUE, Long.MIN_VALUE);
+
+    /// Whether the bottleneck is only a lower bound (no train was slowed by the path).
+    public boolean sustainedRateUnknown() {
+        return burstAtLeastBytes.isPresent();
+    }
 
     /// Whether any value exists.
     public boolean any() {

@@ -23,6 +23,18 @@ public interface PathModel {
         onTrain(nowNs, probeIpBytes, deltas100ns, interfaceSpeedBps);
     }
 
+    /// One complete paced stream (a train sent with a gap, see
+    /// [ProbeScheduler.SendTrain#gapNs()]), with the initiator's send times. It must not feed
+    /// the bottleneck estimate (its dispersion is the input rate's, not the path's). By
+    /// default it is ignored.
+    ///
+    /// @param nowNs        the initiator's clock when the summary arrived
+    /// @param probeIpBytes the size of every probe at the IP level
+    /// @param deltas100ns  the sink's receive-time deltas, newer − older, 100 ns units
+    /// @param sendNs       the initiator's send time of each probe (same order)
+    default void onStream(long nowNs, int probeIpBytes, long[] deltas100ns, long[] sendNs) {
+    }
+
     /// One reflected probegap probe.
     ///
     /// @param sequence          the probe's sequence number

@@ -19,19 +19,34 @@ public record PathStack(PathModel model, ProbeScheduler scheduler) {
     /// The estimator configuration the engine uses: the defaults, with ε's floor at
     /// [#USER_SPACE_IDLE_THRESHOLD_NS].
     public static PathEstimator.Config estimatorConfig() {
+        return estimatorConfig(PathEstimator.AvailableMethod.AUTO);
+    }
+
+    /// The same with another available-bandwidth method.
+    public static PathEstimator.Config estimatorConfig(PathEstimator.AvailableMethod method) {
         AvailableBandwidthEstimator.Config a = AvailableBandwidthEstimator.Config.DEFAULT;
         return new PathEstimator.Config(PathEstimator.Config.DEFAULT.bottleneck(),
                 new AvailableBandwidthEstimator.Config(a.windowNs(), a.minWindowSamples(), a.maxWindowNs(),
                         a.maxSamples(), a.minSamples(), USER_SPACE_IDLE_THRESHOLD_NS,
                         Math.max(a.maxIdleThresholdNs(), USER_SPACE_IDLE_THRESHOLD_NS), a.idleThresholdMtuShare(),
                         a.lossCountsAsBusy()),
-                PathEstimator.Config.DEFAULT.rtt());
+                PathEstimator.Config.DEFAULT.rtt()).withAvailableMethod(method);
     }
 
     /// The estimation package's estimator and planner (the default).
     public static PathStack estimators() {
-        EstimatorModel model = new EstimatorModel(new PathEstimator(estimatorConfig()));
-        return new PathStack(model, new PlannerScheduler(new ProbePlanner(), model));
+        return estimators(PathEstimator.AvailableMethod.AUTO);
+    }
+
+    /// The estimation package's estimator and planner with one available-bandwidth method;
+    /// [PathEstimator.AvailableMethod#PROBEGAP] also leaves out the paced streams (the stack
+    /// before Spruce, for comparison).
+    public static PathStack estimators(PathEstimator.AvailableMethod method) {
+        EstimatorModel model = new EstimatorModel(new PathEstimator(estimatorConfig(method)));
+        ProbePlanner planner = method == PathEstimator.AvailableMethod.PROBEGAP
+                ? new ProbePlanner(ProbePlanner.Config.DEFAULT.withoutStreams(), ProbePlanner.DEFAULT_SEED)
+                : new ProbePlanner();
+        return new PathStack(model, new PlannerScheduler(planner, model));
     }
 
     /// The interim stand-ins ([InterimPathModel], [InterimScheduler]), for comparison.

@@ -20,7 +20,7 @@ public final class PlannerScheduler implements ProbeScheduler {
     @Override
     public Action next(long nowNs, boolean active, PathEstimates path) {
         return switch (planner.nextAction(nowNs, new PlannerState(active, model.snapshot(nowNs)))) {
-            case ProbeAction.SendTrain t -> new SendTrain(t.probeIpBytes(), t.count());
+            case ProbeAction.SendTrain t -> new SendTrain(t.probeIpBytes(), t.count(), t.gapNs());
             case ProbeAction.SendProbegap p -> new SendProbegap(p.probeIpBytes());
             case ProbeAction.Idle i -> new Idle(i.untilNs());
         };

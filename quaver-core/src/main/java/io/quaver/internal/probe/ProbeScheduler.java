@@ -10,12 +10,24 @@ public interface ProbeScheduler {
     sealed interface Action {
     }
 
-    /// Send one packet-pair train now: `count` probes of `probeIpBytes` each (IP level).
-    record SendTrain(int probeIpBytes, int count) implements Action {
+    /// Send one packet-pair train now: `count` probes of `probeIpBytes` each (IP level), back
+    /// to back, or paced `gapNs` apart (a stream: its result goes to
+    /// [PathModel#onStream(long, int, long[], long[])], not to the bottleneck).
+    record SendTrain(int probeIpBytes, int count, long gapNs) implements Action {
         public SendTrain {
-            if (probeIpBytes < 64 || count < 2 || count > 65_535) {
-                throw new IllegalArgumentException("train of " + count + " × " + probeIpBytes + " B");
+            if (probeIpBytes < 64 || count < 2 || count > 65_535 || gapNs < 0) {
+                throw new IllegalArgumentException("train of " + count + " × " + probeIpBytes + " B, gap " + gapNs);
             }
+        }
+
+        /// A back-to-back train.
+        public SendTrain(int probeIpBytes, int count) {
+            this(probeIpBytes, count, 0);
+        }
+
+        /// Whether this is a paced stream.
+        public boolean paced() {
+            return gapNs > 0;
         }
 
         public long bytes() {

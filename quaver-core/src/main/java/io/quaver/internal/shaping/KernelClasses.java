@@ -97,7 +97,9 @@ public final class KernelClasses {
         }
     }
 
-    KernelClasses(Path stateDir, String tc, String ip) {
+    /// An instance keeping its records in `stateDir` and running `tc` and `ip` from the given
+    /// paths (tests use it with a `tc` of their own; the library uses [#system()]).
+    public KernelClasses(Path stateDir, String tc, String ip) {
         this.stateDir = stateDir;
         this.tc = tc;
         this.ip = ip;
@@ -158,13 +160,22 @@ public final class KernelClasses {
         }
     }
 
-    /// Changes the rate and filters of an installed class in place.
+    /// Changes the rate and filters of an installed class in place; refused once the class is
+    /// being removed (a concurrent [#remove] wins: the class is never re-created).
     public void update(Installed inst, long rateBps, long burstBytes, List<FiveTuple> tuples) throws Refused {
         String dev = egressDevice(inst.ns, tuples);
         if (!dev.equals(inst.dev)) {
             throw new Refused("the flow's sockets now leave through " + dev + ", not " + inst.dev);
         }
-        runBatch(inst.ns, TcCommands.installFlow(inst.dev, inst.minor, rateBps, burstBytes, tuples), true);
+        jvmLock.lock();
+        try {
+            if (inst.removed) {
+                throw new Refused("the class " + inst + " was removed meanwhile");
+            }
+            runBatch(inst.ns, TcCommands.installFlow(inst.dev, inst.minor, rateBps, burstBytes, tuples), true);
+        } finally {
+            jvmLock.unlock();
+        }
     }
 
     /// Removes the class and its filters, and Quaver's root qdisc with the last class on the
@@ -456,7 +467,7 @@ public final class KernelClasses {
         return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
     }
 
-    static String which(String name) {
+    public static String which(String name) {
         for (String dir : new String[] {"/usr/sbin", "/sbin", "/usr/bin", "/bin"}) {
             Path p = Path.of(dir, name);
             if (Files.isExecutable(p)) {

@@ -8,7 +8,7 @@ import java.util.PriorityQueue;
 /// the planner's actions are sent on the path, and the results (train summaries, probegap
 /// reflections) are delivered to the estimator when they would arrive.
 final class Harness {
-    record Sent(long atNs, long bytes, boolean train) {
+    record Sent(long atNs, long bytes, boolean train, boolean stream) {
     }
 
     private record Event(long atNs, long order, Runnable action) {
@@ -19,6 +19,7 @@ final class Harness {
     final ProbePlanner planner;
     final List<Sent> sent = new ArrayList<>();
     final List<TrainAnalysis> analyses = new ArrayList<>();
+    final List<SpruceEstimator.Stream> streams = new ArrayList<>();
     private final PriorityQueue<Event> events = new PriorityQueue<>((a, b) -> a.atNs != b.atNs
             ? Long.compare(a.atNs, b.atNs) : Long.compare(a.order, b.order));
     long nowNs;
@@ -51,11 +52,16 @@ final class Harness {
             ProbeAction a = planner.nextAction(nowNs, new PlannerState(active, estimator.snapshot(nowNs)));
             switch (a) {
                 case ProbeAction.SendTrain t -> {
-                    SyntheticPath.Train tr = path.sendTrain(nowNs, t.probeIpBytes(), t.count());
-                    sent.add(new Sent(nowNs, t.bytes(), true));
-                    if (tr.complete()) {
+                    SyntheticPath.Train tr = path.sendTrain(nowNs, t.probeIpBytes(), t.count(), t.gapNs());
+                    sent.add(new Sent(nowNs, t.bytes(), true, t.paced()));
+                    if (tr.complete() && t.paced()) {
                         schedule(tr.summaryAtNs(), () -> {
-                            analyses.add(estimator.onTrain(tr.summaryAtNs(), tr.sample()));
+                            streams.add(estimator.onStream(tr.summaryAtNs(), tr.sampleWithSendTimes()).orElse(null));
+                            planner.onTrainResult(tr.summaryAtNs(), true);
+                        });
+                    } else if (tr.complete()) {
+                        schedule(tr.summaryAtNs(), () -> {
+                            analyses.add(estimator.onTrain(tr.summaryAtNs(), tr.sampleWithSendTimes()));
                             planner.onTrainResult(tr.summaryAtNs(), true);
                         });
                     } else {
@@ -69,7 +75,7 @@ final class Harness {
                 }
                 case ProbeAction.SendProbegap p -> {
                     SyntheticPath.Reply r = path.sendProbegap(nowNs, sequence++, p.probeIpBytes());
-                    sent.add(new Sent(nowNs, p.probeIpBytes(), false));
+                    sent.add(new Sent(nowNs, p.probeIpBytes(), false, false));
                     if (r != null) {
                         schedule(r.recvNs(), () -> estimator.onProbegap(r.sequence(), r.sendNs(), r.sinkRecv100ns(),
                                 r.sinkSend100ns(), r.recvNs(), r.probeIpBytes()));
@@ -119,6 +125,10 @@ final class Harness {
     }
 
     long trainsBetween(long fromNs, long toNs) {
-        return sent.stream().filter(s -> s.train && s.atNs >= fromNs && s.atNs < toNs).count();
+        return sent.stream().filter(s -> s.train && !s.stream && s.atNs >= fromNs && s.atNs < toNs).count();
+    }
+
+    long streamsBetween(long fromNs, long toNs) {
+        return sent.stream().filter(s -> s.stream && s.atNs >= fromNs && s.atNs < toNs).count();
     }
 }

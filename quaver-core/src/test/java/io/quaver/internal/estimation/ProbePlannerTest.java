@@ -93,7 +93,7 @@ class ProbePlannerTest {
         assertThat(retry.bytes()).isLessThanOrEqualTo(first.bytes() / 4);
         // its result arrives (an estimate): the next train grows, but to at most half the lost one
         BottleneckEstimate b = new BottleneckEstimate(2 * MBPS, 2 * MBPS, -1, false, 0, 1, 1, retry.bytes(), false,
-                350 * MS);
+                350 * MS, false);
         PathSnapshot known = new PathSnapshot(Optional.of(b), Optional.empty(), Optional.empty(), 350 * MS);
         planner.onTrainResult(350 * MS, true);
         ProbeAction.SendTrain next = null;
@@ -199,7 +199,7 @@ class ProbePlannerTest {
     @Test
     void trainsSpanSixteenCoalescingPeriods() {
         BottleneckEstimate b = new BottleneckEstimate(1_000 * MBPS, 1_000 * MBPS, -1, true, 125_000, 1, 3, 30_000,
-                false, 0);
+                false, 0, false);
         PathSnapshot path = new PathSnapshot(Optional.of(b), Optional.empty(), Optional.empty(), 0);
         ProbePlanner planner = new ProbePlanner();
         planner.requestFresh(0);
@@ -210,7 +210,7 @@ class ProbePlannerTest {
 
     @Test
     void slowPathsGetSmallerProbesRatherThanTooShortTrains() {
-        BottleneckEstimate b = new BottleneckEstimate(64_000, 64_000, -1, false, 0, 1, 3, 30_000, false, 0);
+        BottleneckEstimate b = new BottleneckEstimate(64_000, 64_000, -1, false, 0, 1, 3, 30_000, false, 0, false);
         PathSnapshot path = new PathSnapshot(Optional.of(b), Optional.empty(), Optional.empty(), 0);
         ProbePlanner planner = new ProbePlanner();
         ProbeAction a;
@@ -219,7 +219,7 @@ class ProbePlannerTest {
         while (now < 200 * S) {
             a = planner.nextAction(now, new PlannerState(false,
                     new PathSnapshot(Optional.of(new BottleneckEstimate(64_000, 64_000, -1, false, 0, 1, 3, 30_000,
-                            false, now)), Optional.empty(), Optional.empty(), now)));
+                            false, now, false)), Optional.empty(), Optional.empty(), now)));
             if (a instanceof ProbeAction.SendTrain t) {
                 trains.add(t);
             }

@@ -14,13 +14,20 @@ import java.util.SplittableRandom;
 /// time is a `double` of nanoseconds (sub-ns exact over hours); everything handed out is an
 /// integer of nanoseconds, or 100 ns ticks where [MS-QLPB] uses them.
 final class SyntheticPath {
-    enum CrossKind { NONE, CBR, POISSON }
+    enum CrossKind { NONE, CBR, POISSON, BURSTS }
 
     /// A train as the sink saw it.
     record Train(long[] sendNs, long[] sinkRecvNs, long[] deltas100ns, long summaryAtNs, int probeIpBytes,
                  long interfaceSpeedBps, boolean complete) {
         TrainSample sample() {
             return TrainSample.ofSummary(probeIpBytes, deltas100ns, interfaceSpeedBps);
+        }
+
+        /// The summary with the initiator's send times, as the prober hands it over (for a
+        /// train and for a paced stream alike).
+        TrainSample sampleWithSendTimes() {
+            TrainSample s = sample();
+            return new TrainSample(s.sizesIpBytes(), s.recvNs(), sendNs, interfaceSpeedBps);
         }
     }
 
@@ -51,7 +58,11 @@ final class SyntheticPath {
         private long coldExtraMaxNs;
         private long bufferBytes;
         private long interfaceSpeedBps;
+        private double senderStallShare;
+        private long senderStallMaxNs;
         private long seed = 1;
+        private int burstPackets = 1;
+        private long burstLineBps = 1_000_000_000L;
 
         private Builder(long capacityBps) {
             this.capacityBps = capacityBps;
@@ -85,6 +96,19 @@ final class SyntheticPath {
             return this;
         }
 
+        /// TCP-like on–off cross traffic: bursts of `burstPackets` packets back to back at
+        /// `lineBps` (an application-limited TCP sender writing blocks), burst starts Poisson,
+        /// `rateBps` on average.
+        Builder burstCross(long rateBps, int packetBytes, int burstPackets, long lineBps) {
+            cross = CrossKind.BURSTS;
+            crossRateBps = rateBps;
+            crossSizes = new int[] {packetBytes};
+            crossWeights = new double[] {1};
+            this.burstPackets = burstPackets;
+            this.burstLineBps = lineBps;
+            return this;
+        }
+
         Builder propagation(long forwardNs, long reverseNs) {
             forwardPropNs = forwardNs;
             reversePropNs = reverseNs;
@@ -100,6 +124,14 @@ final class SyntheticPath {
         Builder sinkClock(long offsetNs, double driftPpm) {
             sinkOffsetNs = offsetNs;
             sinkDriftPpm = driftPpm;
+            return this;
+        }
+
+        /// A loaded sender: before each train probe, with probability `share`, the sending
+        /// thread is preempted for a uniform 0..`maxNs` (the 2-core test bed's sender).
+        Builder senderStalls(double share, long maxNs) {
+            senderStallShare = share;
+            senderStallMaxNs = maxNs;
             return this;
         }
 
@@ -148,6 +180,7 @@ final class SyntheticPath {
     private final Builder c;
     private final SplittableRandom crossRnd;
     private final SplittableRandom noiseRnd;
+    private final SplittableRandom senderRnd;
     private final double coalescingPhaseNs;
     private final double crossMeanBytes;
 
@@ -157,6 +190,7 @@ final class SyntheticPath {
     private double senderFreeNs = Double.NEGATIVE_INFINITY;
     private double nextCrossNs = Double.NaN;
     private int nextCrossBytes;
+    private int burstLeft;
     private final ArrayDeque<double[]> queue = new ArrayDeque<>();
     private double queuedBytes;
     private double lastStampNs = Double.NEGATIVE_INFINITY;
@@ -176,6 +210,7 @@ final class SyntheticPath {
         SplittableRandom root = new SplittableRandom(b.seed);
         this.crossRnd = root.split();
         this.noiseRnd = root.split();
+        this.senderRnd = root.split();
         this.coalescingPhaseNs = b.coalescingPeriodNs > 0 ? noiseRnd.nextDouble() * b.coalescingPeriodNs : 0;
         double mean = 0;
         double wsum = 0;
@@ -234,6 +269,12 @@ final class SyntheticPath {
 
     /// Sends a back-to-back train at `startNs` (initiator clock = true time).
     Train sendTrain(long startNs, int probeIpBytes, int count) {
+        return sendTrain(startNs, probeIpBytes, count, 0);
+    }
+
+    /// Sends a train whose probe `i` leaves at `startNs + i·gapNs` (or when the sender's line
+    /// is free, if later): a paced stream when `gapNs > 0`.
+    Train sendTrain(long startNs, int probeIpBytes, int count, long gapNs) {
         advanceTo(startNs);
         long[] send = new long[count];
         long[] stamp = new long[count];
@@ -242,6 +283,10 @@ final class SyntheticPath {
         double sendAt = Math.max(startNs, senderFreeNs);
         double tx = probeIpBytes * 8e9 / c.senderLineBps;
         for (int i = 0; i < count; i++) {
+            sendAt = Math.max(sendAt, startNs + (double) i * gapNs);
+            if (c.senderStallShare > 0 && i > 0 && senderRnd.nextDouble() < c.senderStallShare) {
+                sendAt += senderRnd.nextDouble() * c.senderStallMaxNs;
+            }
             double leaves = sendAt + tx;
             send[i] = (long) Math.floor(sendAt);
             sendAt = leaves;
@@ -351,6 +396,19 @@ final class SyntheticPath {
         int bytes = c.crossSizes[pick()];
         if (c.cross == CrossKind.CBR) {
             nextCrossNs = first ? crossRnd.nextDouble() * meanGapNs : nextCrossNs + meanGapNs;
+        } else if (c.cross == CrossKind.BURSTS) {
+            double wire = bytes * 8e9 / c.burstLineBps;
+            if (!first && burstLeft > 0) {
+                burstLeft--;
+                nextCrossNs += wire;
+            } else {
+                // between burst starts: mean burst period minus the burst's own duration
+                double period = meanGapNs * c.burstPackets;
+                double idle = Math.max(0, period - c.burstPackets * wire);
+                double gap = -Math.log(1 - crossRnd.nextDouble()) * idle;
+                nextCrossNs = (first ? crossRnd.nextDouble() * period : nextCrossNs + wire) + gap;
+                burstLeft = c.burstPackets - 1;
+            }
         } else {
             double gap = -Math.log(1 - crossRnd.nextDouble()) * meanGapNs;
             nextCrossNs = (first ? 0 : nextCrossNs) + gap;

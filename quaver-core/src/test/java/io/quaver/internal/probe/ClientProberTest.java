@@ -176,6 +176,74 @@ class ClientProberTest {
         assertThat(proberThreads()).isZero();
     }
 
+    /// A paced stream (Spruce): the sender spaces the probes by the asked gap, the sink's summary
+    /// comes back as usual, and the model gets it as a stream with the send times, not as a
+    /// train.
+    @Test
+    void pacedStreamIsSentAtItsGapAndReachesTheModelAsAStream() throws Exception {
+        long gapNs = 1_000_000;
+        int count = 30;
+        java.util.concurrent.CompletableFuture<long[][]> stream = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.atomic.AtomicInteger trains = new java.util.concurrent.atomic.AtomicInteger();
+        PathModel model = new PathModel() {
+            @Override
+            public void onTrain(long nowNs, int probeIpBytes, long[] deltas100ns, long interfaceSpeedBps) {
+                trains.incrementAndGet();
+            }
+
+            @Override
+            public void onStream(long nowNs, int probeIpBytes, long[] deltas100ns, long[] sendNs) {
+                stream.complete(new long[][] {deltas100ns, sendNs});
+            }
+
+            @Override
+            public void onProbegap(long sequence, long sendNs, long sinkRecv100ns, long sinkSend100ns, long recvNs,
+                                   int probeIpBytes) {
+            }
+
+            @Override
+            public PathEstimates estimates(long nowNs) {
+                return PathEstimates.NONE;
+            }
+        };
+        ProbeScheduler once = new ProbeScheduler() {
+            private boolean sent;
+
+            @Override
+            public Action next(long nowNs, boolean active, PathEstimates path) {
+                if (sent) {
+                    return new Idle(nowNs + 50_000_000L);
+                }
+                sent = true;
+                return new SendTrain(1000, count, gapNs);
+            }
+
+            @Override
+            public void requestFresh(long nowNs) {
+            }
+        };
+        try (QosSink sink = QosSink.start(SinkOptions.defaults().withBindAddress(InetAddress.getLoopbackAddress())
+                .withPort(0));
+             ClientProber prober = ClientProber.start(ProberConfig.of(new InetSocketAddress(
+                     InetAddress.getLoopbackAddress(), sink.port()), true, Platform.current()).withRouteCheck(false),
+                     model, once, "stream")) {
+            long[][] got = stream.get(10, TimeUnit.SECONDS);
+            long[] deltas = got[0];
+            long[] send = got[1];
+            assertThat(deltas).hasSize(count - 1);
+            assertThat(send).hasSize(count);
+            long sendSpan = send[count - 1] - send[0];
+            // the schedule starts just before the first send is stamped
+            assertThat(sendSpan).as("paced, absolute schedule").isBetween((count - 1) * gapNs * 95 / 100,
+                    (count - 1) * gapNs * 3);
+            long recvSpan = java.util.Arrays.stream(deltas).sum() * 100;
+            assertThat((double) recvSpan).as("the sink saw the spacing").isCloseTo(sendSpan,
+                    org.assertj.core.data.Percentage.withPercentage(30));
+            assertThat(trains.get()).as("a stream is not a train").isZero();
+        }
+        assertThat(proberThreads()).isZero();
+    }
+
     @Test
     void budgetKeepsUpkeepWithinOnePercent() {
         for (long capacity : new long[] {2_000_000L, 10_000_000L, 50_000_000L, 200_000_000L, 1_000_000_000L}) {

@@ -18,7 +18,7 @@ class InterimSchedulerTest {
 
     private static PathEstimates capacity(long bps) {
         return new PathEstimates(OptionalLong.of(bps), OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(),
-                OptionalLong.empty(), 0, 0, 0);
+                OptionalLong.empty(), OptionalLong.empty(), 0, 0, 0);
     }
 
     /// Runs the scheduler from `fromNs` to `toNs` as the prober would (Idle waits, sends
