@@ -33,10 +33,10 @@ public record CongestionThresholds(Duration queueFloorWindow, Duration gradientM
                                    double lossExit) {
     private static final Duration TEN_S = Duration.ofSeconds(10);
 
-    /// Quaver's defaults (tuned against goals G7–G9): floor window 50 ms, gradient guard 15 ms,
+    /// Quaver's defaults (tuned against goals G7–G9): floor window 40 ms, gradient guard 15 ms,
     /// queuing delay 60 ms (LEDBAT++'s target), drained at 10 ms, holds 10 ms / 300 ms, loss
     /// 10 % / 2 % (GoogCC's loss thresholds).
-    public static final CongestionThresholds DEFAULT = new CongestionThresholds(Duration.ofMillis(50),
+    public static final CongestionThresholds DEFAULT = new CongestionThresholds(Duration.ofMillis(40),
             Duration.ofMillis(15), Duration.ofMillis(60), Duration.ofMillis(10), Duration.ofMillis(10),
             Duration.ofMillis(300), 0.10, 0.02);
 

@@ -15,6 +15,7 @@ import io.quaver.internal.adaptive.sim.DetectorReplay;
 import io.quaver.internal.platform.NetNamespace;
 import io.quaver.internal.probe.ProbeSockets;
 import io.quaver.testkit.Availability;
+import io.quaver.testkit.EmulatedLink;
 import io.quaver.testkit.LinkConfig;
 import io.quaver.testkit.LinkEmulator;
 import io.quaver.testkit.NetnsTestBed;
@@ -79,6 +80,9 @@ public final class AdaptiveBenchmark {
     private static final long EMU_DELAY_NS = 10_000_000L;
     private static final long DRAINED_BYTES = 3_000;
     private static final long WAIT_NS = 5_000_000_000L;
+    /// How far before an alarm's decision a relay stall counts as its cause: the detector's
+    /// floor window and trendline groups (about 100 ms) plus the path's delays, with margin.
+    private static final long RELAY_STALL_MEMORY_NS = 300_000_000L;
 
     /// One bed: how to change its bottleneck and read its queue.
     private interface Bed {
@@ -92,29 +96,57 @@ public final class AdaptiveBenchmark {
         void setLoad(long bps) throws Exception;
 
         long backlogBytes();
+
+        /// The stalls of the bed's own relay (the emulator's forward sender, which delays probes as
+        /// a queue would) that overlap `[fromNs, toNs]`; `null` for a bed without a user-space relay.
+        default List<EmulatedLink.Stall> relayStalls(long fromNs, long toNs) {
+            return null;
+        }
     }
 
-    record Trial(double detectionMs, double uncongestedMs, double availableMs, boolean early, double changeMs) {
+    /// One trial. `decidedMs`: onset to the detector's decision (the arrival of the reflection
+    /// that made it, which includes the path's delays); `dispatchMs`: from that arrival to the
+    /// completion seen by the application (receive, detector, registry, notification thread).
+    /// `processedMs`: from that arrival to the detector's run on it (the prober's receive thread).
+    record Trial(double detectionMs, double uncongestedMs, double availableMs, boolean early, double changeMs,
+                 double decidedMs, double dispatchMs, double processedMs, String cause) {
+        Trial(double detectionMs, double uncongestedMs, double availableMs, boolean early, double changeMs) {
+            this(detectionMs, uncongestedMs, availableMs, early, changeMs, -1, -1, -1, null);
+        }
     }
 
     record Scenario(String bed, String kind, List<Trial> trials) {
         double[] detection() {
-            return trials.stream().filter(t -> !t.early && t.detectionMs >= 0).mapToDouble(Trial::detectionMs).sorted()
-                    .toArray();
+            return measured(Trial::detectionMs);
         }
 
         double[] uncongested() {
-            return trials.stream().filter(t -> !t.early && t.uncongestedMs >= 0).mapToDouble(Trial::uncongestedMs).sorted()
-                    .toArray();
+            return measured(Trial::uncongestedMs);
         }
 
         double[] change() {
             return trials.stream().filter(t -> !t.early).mapToDouble(Trial::changeMs).sorted().toArray();
         }
 
+        double[] decided() {
+            return measured(Trial::decidedMs);
+        }
+
+        double[] dispatch() {
+            return measured(Trial::dispatchMs);
+        }
+
+        double[] processed() {
+            return measured(Trial::processedMs);
+        }
+
         double[] available() {
-            return trials.stream().filter(t -> !t.early && t.availableMs >= 0).mapToDouble(Trial::availableMs).sorted()
-                    .toArray();
+            return measured(Trial::availableMs);
+        }
+
+        /// The values (≥ 0: measured) of the trials that did not alarm early, sorted.
+        private double[] measured(java.util.function.ToDoubleFunction<Trial> value) {
+            return trials.stream().filter(t -> !t.early).mapToDouble(value).filter(v -> v >= 0).sorted().toArray();
         }
 
         long misses() {
@@ -130,9 +162,20 @@ public final class AdaptiveBenchmark {
         }
     }
 
-    record FalseAlarmRun(String path, String clock, double hours, int alarms, String note) {
+    /// @param relayAlarms alarms whose decision followed a stall of the emulator's own relay of at
+    ///                    least the detector's gradient guard (-1: the bed has no relay)
+    record FalseAlarmRun(String path, String clock, double hours, int alarms, int relayAlarms, String note) {
+        FalseAlarmRun(String path, String clock, double hours, int alarms, String note) {
+            this(path, clock, hours, alarms, -1, note);
+        }
+
         double perHour() {
             return alarms / hours;
+        }
+
+        /// Alarms per hour not explained by a relay stall.
+        double detectorPerHour() {
+            return (alarms - Math.max(0, relayAlarms)) / hours;
         }
     }
 
@@ -239,6 +282,11 @@ public final class AdaptiveBenchmark {
                 public long backlogBytes() {
                     return link.forward().stats().backlogWireBytes();
                 }
+
+                @Override
+                public List<EmulatedLink.Stall> relayStalls(long fromNs, long toNs) {
+                    return link.forward().stalls(fromNs, toNs);
+                }
             };
             try (QosSubsystem qos = QosSubsystem.open(QosOptions.defaults().withPrivileged(false)
                     .withSinkPort(sink.port()));
@@ -247,24 +295,15 @@ public final class AdaptiveBenchmark {
                 QosFlow flow = qos.addFlow(socket, null, TrafficType.AUDIO_VIDEO, FlowMode.ADAPTIVE);
                 runBed(bed, flow, scenarios);
                 link.forward().setJitterNs(5_000_000);
-                alarms.add(lateness(falseAlarms(bed, flow, "emulator, +-5 ms jitter", CROSS_BASE_BPS), link));
+                alarms.add(falseAlarms(bed, flow, "emulator, +-5 ms jitter", CROSS_BASE_BPS));
                 link.forward().setReordering(false);
                 link.forward().setJitterNs(20_000_000);
-                alarms.add(lateness(falseAlarms(bed, flow, "emulator, +-20 ms jitter, no reordering (bursty)",
-                        CROSS_BASE_BPS), link));
+                alarms.add(falseAlarms(bed, flow, "emulator, +-20 ms jitter, no reordering (bursty)",
+                        CROSS_BASE_BPS));
             } finally {
                 Engine.embedded().tracking().setProberConfigHook(null);
             }
         }
-    }
-
-    /// Adds the emulator's own scheduling lateness (a relay thread that runs late delays
-    /// datagrams as a queue would) to a false-alarm run's note.
-    private static FalseAlarmRun lateness(FalseAlarmRun run, LinkEmulator link) {
-        var st = link.forward().stats();
-        return new FalseAlarmRun(run.path(), run.clock(), run.hours(), run.alarms(), String.format(Locale.ROOT,
-                "%s; relay lateness so far: mean %.2f ms, max %.1f ms", run.note(), st.meanLatenessNs() / 1e6,
-                st.maxLatenessNs() / 1e6));
     }
 
     // ------------------------------------------------------------------ netns
@@ -330,8 +369,11 @@ public final class AdaptiveBenchmark {
             boolean step = kind.equals("step-down");
             for (int i = 0; i < trials; i++) {
                 Trial t = trial(bed, flow, step);
-                System.out.printf(Locale.ROOT, "  %s %s #%d: Congested %s, Uncongested %s, Available %s%n", bed.name(),
-                        kind, i + 1, ms(t.detectionMs, t.early), ms(t.uncongestedMs, false), ms(t.availableMs, false));
+                System.out.printf(Locale.ROOT, "  %s %s #%d: Congested %s (decided %s + %s, detector after %s, %s),"
+                                + " Uncongested %s, Available %s%n", bed.name(), kind, i + 1, ms(t.detectionMs, t.early),
+                        ms(t.decidedMs, false), ms(t.dispatchMs, false), ms(t.processedMs, false), t.cause,
+                        ms(t.uncongestedMs, false),
+                        ms(t.availableMs, false));
                 list.add(t);
             }
             scenarios.add(new Scenario(bed.name(), kind, list));
@@ -386,6 +428,7 @@ public final class AdaptiveBenchmark {
         }
         long onset = System.nanoTime();
         long detected = await(congested, congestedAt, WAIT_NS);
+        String congestedTransition = Engine.embedded().adaptive().lastTransition(flow.id());
         CompletableFuture<Long> available = flow.notifyAvailable(TARGET_BPS);
         AtomicLong availableAt = stamp(available);
         CompletableFuture<Void> uncongested = flow.notifyUncongested();
@@ -404,11 +447,43 @@ public final class AdaptiveBenchmark {
             }
             LockSupport.parkNanos(1_000_000);
         }
+        String atDrain = estimates(flow);
         long u = await(uncongested, uncongestedAt, 10_000_000_000L);
         long a = await(available, availableAt, 10_000_000_000L);
+        System.out.printf(Locale.ROOT, "    estimates (bottleneck/available) when drained %s, at Available %s%n", atDrain,
+                estimates(flow));
+        long decided = detected < 0 ? -1 : transitionAtNs(congestedTransition);
+        long seen = detected < 0 ? -1 : field(congestedTransition, "seenNs");
         return new Trial(detected < 0 ? -1 : (detected - onset) / 1e6,
                 u < 0 || drained < 0 ? -1 : Math.max(0, u - drained) / 1e6,
-                a < 0 || drained < 0 ? -1 : Math.max(0, a - drained) / 1e6, false, (onset - before) / 1e6);
+                a < 0 || drained < 0 ? -1 : Math.max(0, a - drained) / 1e6, false, (onset - before) / 1e6,
+                decided < 0 ? -1 : Math.max(0, decided - onset) / 1e6,
+                decided < 0 ? -1 : Math.max(0, detected - decided) / 1e6,
+                decided < 0 || seen < 0 ? -1 : Math.max(0, seen - decided) / 1e6, causeOf(congestedTransition));
+    }
+
+    /// The path's (bottleneck, available) estimates in Mbit/s, for the trial's log.
+    private static String estimates(QosFlow flow) {
+        long[] e = Engine.embedded().adaptive().estimatesOf(flow.id());
+        return e == null ? "none" : String.format(Locale.ROOT, "%.1f/%.1f", e[0] / 1e6, e[1] / 1e6);
+    }
+
+    /// The decision time (`atNs`) in an engine's `lastTransition` string, -1 if none.
+    static long transitionAtNs(String transition) {
+        return field(transition, "atNs");
+    }
+
+    /// A `name=<long>` field of an engine's `lastTransition` string, -1 if absent.
+    static long field(String transition, String name) {
+        if (transition == null) {
+            return -1;
+        }
+        var m = java.util.regex.Pattern.compile("\\b" + name + "=(-?\\d+)").matcher(transition);
+        return m.find() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    static String causeOf(String transition) {
+        return transition == null ? "?" : transition.replaceAll("(?s).*cause=([A-Z_]+).*", "$1");
     }
 
     /// Keeps a Congested request pending for `faSeconds` on a clean path and counts completions.
@@ -419,6 +494,8 @@ public final class AdaptiveBenchmark {
         await(calm, stamp(calm), 10_000_000_000L);
         Thread.sleep(2_000); // the detector's base settles with the new delay pattern
         int alarms = 0;
+        int relayAlarms = 0;
+        long guardNs = DetectorConfig.DEFAULT.gradientMinQueueNs();
         java.util.Map<String, Integer> causes = new java.util.TreeMap<>();
         long congestedNs = 0;
         long start = System.nanoTime();
@@ -429,8 +506,17 @@ public final class AdaptiveBenchmark {
                 congested.get(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS);
                 alarms++;
                 String why = Engine.embedded().adaptive().lastTransition(flow.id());
-                System.out.println("    alarm: " + why);
-                causes.merge(why == null ? "?" : why.replaceAll(".*cause=([A-Z_]+).*", "$1"), 1, Integer::sum);
+                long at = transitionAtNs(why);
+                // a relay stall that delayed probes by at least the gradient guard within the
+                // detector's memory before the decision (floor window, gradient groups)
+                long stallNs = at < 0 ? -1 : maxLateness(bed.relayStalls(at - RELAY_STALL_MEMORY_NS, at));
+                boolean relay = stallNs >= guardNs;
+                if (relay) {
+                    relayAlarms++;
+                }
+                System.out.println("    alarm: " + why + (stallNs >= 0 ? String.format(Locale.ROOT,
+                        " relay stall %.1f ms before it%s", stallNs / 1e6, relay ? " (relay)" : "") : ""));
+                causes.merge(causeOf(why), 1, Integer::sum);
                 long congestedFrom = System.nanoTime();
                 CompletableFuture<Void> back = flow.notifyUncongested();
                 long left = end - System.nanoTime();
@@ -444,10 +530,24 @@ public final class AdaptiveBenchmark {
                 congested.cancel(true);
             }
         }
-        double hours = (System.nanoTime() - start) / 3.6e12;
+        long stop = System.nanoTime();
+        double hours = (stop - start) / 3.6e12;
         System.out.printf(Locale.ROOT, "  %s: %d false alarms in %.1f min%n", path, alarms, hours * 60);
-        return new FalseAlarmRun(path, "real", hours, alarms, causes.isEmpty() ? "" : String.format(Locale.ROOT,
-                "causes %s, congested %.1f s in all", causes, congestedNs / 1e9));
+        String note = causes.isEmpty() ? "" : String.format(Locale.ROOT, "causes %s, congested %.1f s in all",
+                causes, congestedNs / 1e9);
+        List<EmulatedLink.Stall> stalls = bed.relayStalls(start, stop);
+        if (stalls != null) {
+            long big = stalls.stream().filter(st -> st.maxLatenessNs() >= guardNs).count();
+            note = (note.isEmpty() ? "" : note + "; ") + String.format(Locale.ROOT,
+                    "relay stalls >= %d ms in the run: %d (largest %.1f ms), alarms after one: %d", guardNs / 1_000_000,
+                    big, maxLateness(stalls) / 1e6, relayAlarms);
+        }
+        return new FalseAlarmRun(path, "real", hours, alarms, stalls == null ? -1 : relayAlarms, note);
+    }
+
+    /// The largest lateness among `stalls`, 0 for none, -1 for `null` (no relay).
+    private static long maxLateness(List<EmulatedLink.Stall> stalls) {
+        return stalls == null ? -1 : stalls.stream().mapToLong(EmulatedLink.Stall::maxLatenessNs).max().orElse(0);
     }
 
     // ------------------------------------------------------------------ load on the bed
@@ -539,6 +639,9 @@ public final class AdaptiveBenchmark {
                     verdict(s.misses() == 0 && pct(d, 0.5) <= 150 + allowance && pct(d, 0.95) <= 250 + allowance))
                     : "(no goal)";
             row(sb, s, "onset -> Congested", d, s.misses(), s.early(), goal7);
+            row(sb, s, "  onset -> decision", s.decided(), 0, 0, "reflection that decided (path delays incl.)");
+            row(sb, s, "  decision -> app", s.dispatch(), 0, 0, "receive, detector, registry, notify thread");
+            row(sb, s, "  decision -> detector", s.processed(), 0, 0, "of which: the prober's receive thread");
             if (s.bed().startsWith("netns") && s.kind().equals("step-down")) {
                 double[] c = s.change();
                 sb.append(String.format(Locale.ROOT, "%-14s %-14s %-22s %9.0f %9.0f %9.0f %6s %6s  %s%n", s.bed(),
@@ -553,14 +656,18 @@ public final class AdaptiveBenchmark {
                     "G8 <=1500 (all; 500 dwell + 1000): " + verdict(a.length == s.counted() && pct(a, 1) <= 1500));
         }
         sb.append(String.format(Locale.ROOT, "%nFalse alarms (G9: <=1/h clean +-5 ms jitter; <=6/h bursty 20-40 ms)%n"));
-        sb.append(String.format(Locale.ROOT, "%-52s %-8s %9s %7s %9s %s%n", "path", "clock", "hours", "alarms", "per hour",
-                "note"));
+        sb.append(String.format(Locale.ROOT, "%-52s %-8s %9s %7s %9s %6s %9s %s%n", "path", "clock", "hours", "alarms",
+                "per hour", "relay", "w/o relay", "note"));
         for (FalseAlarmRun f : alarms) {
             String note = (f.alarms() == 0 ? String.format(Locale.ROOT, "0 seen, 95 %% upper bound %.1f/h; ",
                     3 / f.hours()) : "") + f.note();
-            sb.append(String.format(Locale.ROOT, "%-52s %-8s %9.3f %7d %9.2f %s%n", f.path(), f.clock(), f.hours(),
-                    f.alarms(), f.perHour(), note));
+            sb.append(String.format(Locale.ROOT, "%-52s %-8s %9.3f %7d %9.2f %6s %9s %s%n", f.path(), f.clock(),
+                    f.hours(), f.alarms(), f.perHour(), f.relayAlarms() < 0 ? "-" : Integer.toString(f.relayAlarms()),
+                    f.relayAlarms() < 0 ? "-" : String.format(Locale.ROOT, "%.2f/h", f.detectorPerHour()), note));
         }
+        sb.append("relay: alarms decided within 300 ms after a stall of the emulator's relay of at least the detector's"
+                + " gradient guard (15 ms);\nw/o relay: the others, per hour. Netns and virtual-time paths have no"
+                + " user-space relay.\n");
         return sb.toString();
     }
 
@@ -575,17 +682,21 @@ public final class AdaptiveBenchmark {
         for (int i = 0; i < scenarios.size(); i++) {
             Scenario s = scenarios.get(i);
             sb.append(String.format(Locale.ROOT, "    {\"bed\": \"%s\", \"scenario\": \"%s\", \"trials\": %d,"
-                            + " \"misses\": %d, \"early\": %d, \"congestedMs\": %s, \"uncongestedMs\": %s,"
-                            + " \"availableMs\": %s}%s%n", s.bed(), s.kind(), s.trials().size(), s.misses(), s.early(),
-                    stats(s.detection()), stats(s.uncongested()), stats(s.available()),
+                            + " \"misses\": %d, \"early\": %d, \"congestedMs\": %s, \"decidedMs\": %s,"
+                            + " \"dispatchMs\": %s, \"processedMs\": %s, \"uncongestedMs\": %s, \"availableMs\": %s}%s%n",
+                    s.bed(), s.kind(), s.trials().size(), s.misses(), s.early(), stats(s.detection()),
+                    stats(s.decided()), stats(s.dispatch()), stats(s.processed()), stats(s.uncongested()),
+                    stats(s.available()),
                     i + 1 < scenarios.size() ? "," : ""));
         }
         sb.append("  ],\n  \"falseAlarms\": [\n");
         for (int i = 0; i < alarms.size(); i++) {
             FalseAlarmRun f = alarms.get(i);
             sb.append(String.format(Locale.ROOT, "    {\"path\": \"%s\", \"clock\": \"%s\", \"hours\": %.4f,"
-                            + " \"alarms\": %d, \"perHour\": %.3f, \"note\": \"%s\"}%s%n", f.path(), f.clock(), f.hours(),
-                    f.alarms(), f.perHour(), f.note(), i + 1 < alarms.size() ? "," : ""));
+                            + " \"alarms\": %d, \"perHour\": %.3f, \"relayAlarms\": %s, \"perHourWithoutRelay\": %s,"
+                            + " \"note\": \"%s\"}%s%n", f.path(), f.clock(), f.hours(), f.alarms(), f.perHour(),
+                    f.relayAlarms() < 0 ? "null" : Integer.toString(f.relayAlarms()),
+                    f.relayAlarms() < 0 ? "null" : num(f.detectorPerHour()), f.note(), i + 1 < alarms.size() ? "," : ""));
         }
         return sb.append("  ]\n}\n").toString();
     }

@@ -294,6 +294,12 @@ public final class AdaptiveFlows {
                 estimates(key, recvNs, null, false);
             }
 
+            @Override
+            public void onProbegapArrival(long sequence, long recvNs) {
+                inner.onProbegapArrival(sequence, recvNs);
+                arrival(key, recvNs, sequence);
+            }
+
             private void estimates(Tracking.Key key, long nowNs, PathEstimates e, boolean force) {
                 PathEstimates est = e;
                 lock.lock();
@@ -351,8 +357,9 @@ public final class AdaptiveFlows {
     }
 
     /// The latest (bottleneck, available) estimates of the flow's path, -1 where none exists;
-    /// `null` when the flow has no path (off-link without experiments).
-    long[] estimatesOf(int flowId) {
+    /// `null` when the flow has no path (off-link without experiments). Also for diagnostics
+    /// (benchmarks).
+    public long[] estimatesOf(int flowId) {
         lock.lock();
         try {
             FlowEntry f = flows.get(flowId);
@@ -377,15 +384,25 @@ public final class AdaptiveFlows {
     }
 
     private void sample(Tracking.Key key, long nowNs, long sequence, long sendNs, long receiveNs) {
+        feed(key, nowNs, m -> m.onProbe(nowNs, sequence, sendNs, receiveNs));
+    }
+
+    /// A probe that arrived without a delay sample (withdrawn by the prober): not a loss.
+    private void arrival(Tracking.Key key, long nowNs, long sequence) {
+        feed(key, nowNs, m -> m.onArrival(nowNs, sequence));
+    }
+
+    /// One probegap event into every monitor of the path; completions performed after unlocking.
+    private void feed(Tracking.Key key, long nowNs, Function<PathMonitor, Transition> event) {
         List<Completion> out = new ArrayList<>();
         lock.lock();
         try {
             for (Path p : pathsOf(key)) {
                 p.lastSampleNs = nowNs;
-                deliver(p, p.monitor.onProbe(nowNs, sequence, sendNs, receiveNs), nowNs, out);
+                deliver(p, event.apply(p.monitor), nowNs, out);
             }
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "congestion detector failed on a sample", e);
+            LOG.log(System.Logger.Level.WARNING, "congestion detector failed on a probegap sample", e);
         } finally {
             lock.unlock();
         }
@@ -412,7 +429,8 @@ public final class AdaptiveFlows {
     /// Lock held.
     private void deliver(Path p, Transition t, long nowNs, List<Completion> out) {
         if (t != null) {
-            p.lastTransition = t + " " + p.monitor.detector().reading(nowNs);
+            // seenNs: when the detector ran (atNs is the deciding sample's arrival)
+            p.lastTransition = t + " seenNs=" + System.nanoTime() + " " + p.monitor.detector().reading(nowNs);
             LOG.log(System.Logger.Level.DEBUG, () -> "path " + p.flows + ": " + p.lastTransition);
         }
         if (t != null && p.forced == null) {
@@ -623,8 +641,8 @@ public final class AdaptiveFlows {
     }
 
     /// The last congestion transition of the detector behind a flow's notifications, with its
-    /// cause and the detector's signals at that moment (diagnostics, benchmarks); `null` if
-    /// none yet or the flow has no path.
+    /// cause, when the detector ran (`seenNs`, `System.nanoTime()`) and the detector's signals at
+    /// that moment (diagnostics, benchmarks); `null` if none yet or the flow has no path.
     public String lastTransition(int flowId) {
         lock.lock();
         try {

@@ -21,7 +21,9 @@ import java.util.function.Consumer;
 /// accurate to the timer slack (50 µs by default on Linux) plus the wake-up latency, which at
 /// 100 Mbit/s is more than a datagram's serialisation time. When the sender falls behind (a
 /// descheduled thread, a GC pause), datagrams are sent late but their *schedule* is unchanged, so
-/// the long-run rate stays exact; [LinkStats#maxLatenessNs()] shows how late.
+/// the long-run rate stays exact; [LinkStats#maxLatenessNs()] shows how late, and
+/// [#stalls(long, long)] when: a late relay delays datagrams exactly as a queue would, so a
+/// congestion detector behind the emulator cannot tell the two apart, but a benchmark can.
 ///
 /// Obtained from [LinkEmulator#forward()] and [LinkEmulator#reverse()]; every setter takes effect
 /// for the datagrams that arrive afterwards.
@@ -59,6 +61,21 @@ public final class EmulatedLink {
     private final AtomicLong sendErrors = new AtomicLong();
     private final AtomicLong latenessSumNs = new AtomicLong();
     private volatile long maxLatenessNs;
+    /// Sends at least this late start or extend a [Stall].
+    public static final long STALL_LATENESS_NS = 2_000_000L;
+    private static final int MAX_STALLS = 4096;
+    /// Guarded by itself; the sender thread appends, anyone reads.
+    private final java.util.ArrayDeque<Stall> stallLog = new java.util.ArrayDeque<>();
+
+    /// A stretch over which this direction's sender ran late: datagrams due from `fromNs` to
+    /// `toNs` (their scheduled delivery times) left late, the latest by `maxLatenessNs`.
+    ///
+    /// @param fromNs        the scheduled delivery time of the first late datagram
+    /// @param toNs          the actual send time of the last one
+    /// @param maxLatenessNs the largest lateness within
+    public record Stall(long fromNs, long toNs, long maxLatenessNs) {
+    }
+
     private volatile DeliveryListener listener;
 
     EmulatedLink(String threadName, LinkConfig config, boolean ipv6, long spinNs, Consumer<Throwable> onFailure) {
@@ -169,6 +186,34 @@ public final class EmulatedLink {
         latenessSumNs.addAndGet(latenessNs);
         if (latenessNs > maxLatenessNs) {
             maxLatenessNs = latenessNs;
+        }
+        if (latenessNs >= STALL_LATENESS_NS) {
+            noteStall(p.deliveryNs(), p.deliveryNs() + latenessNs, latenessNs);
+        }
+    }
+
+    /// Records one late send (package-private for tests).
+    void noteStall(long fromNs, long sentNs, long latenessNs) {
+        synchronized (stallLog) {
+            Stall last = stallLog.peekLast();
+            if (last != null && fromNs - last.toNs() <= STALL_LATENESS_NS) {
+                stallLog.pollLast();
+                stallLog.addLast(new Stall(last.fromNs(), Math.max(last.toNs(), sentNs),
+                        Math.max(last.maxLatenessNs(), latenessNs)));
+                return;
+            }
+            if (stallLog.size() == MAX_STALLS) {
+                stallLog.pollFirst();
+            }
+            stallLog.addLast(new Stall(fromNs, sentNs, latenessNs));
+        }
+    }
+
+    /// The sender's stalls (sends at least [#STALL_LATENESS_NS] late, merged when they follow
+    /// each other) that overlap `[fromNs, toNs]`, oldest first; the last 4096 are kept.
+    public java.util.List<Stall> stalls(long fromNs, long toNs) {
+        synchronized (stallLog) {
+            return stallLog.stream().filter(st -> st.toNs() - fromNs >= 0 && toNs - st.fromNs() >= 0).toList();
         }
     }
 

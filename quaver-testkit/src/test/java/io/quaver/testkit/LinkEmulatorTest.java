@@ -54,6 +54,26 @@ class LinkEmulatorTest {
         }
     }
 
+    /// Late sends are logged as stalls: consecutive ones merge, a query returns those that
+    /// overlap its interval.
+    @Test
+    void lateSendsAreLoggedAsMergedStalls() throws Exception {
+        try (var sink = UdpSink.loopback();
+                var link = LinkEmulator.builder().target(sink.address()).forward(LinkConfig.unshaped()).build()) {
+            EmulatedLink f = link.forward();
+            long t = 1_000_000 * MS;
+            f.noteStall(t, t + 30 * MS, 30 * MS);
+            f.noteStall(t + 1 * MS, t + 30 * MS, 29 * MS); // due during the stall: the same one
+            f.noteStall(t + 500 * MS, t + 505 * MS, 5 * MS); // a second one
+            assertThat(f.stalls(t - 10 * MS, t + 600 * MS)).containsExactly(
+                    new EmulatedLink.Stall(t, t + 30 * MS, 30 * MS),
+                    new EmulatedLink.Stall(t + 500 * MS, t + 505 * MS, 5 * MS));
+            assertThat(f.stalls(t + 31 * MS, t + 499 * MS)).isEmpty();
+            assertThat(f.stalls(t + 20 * MS, t + 20 * MS)).hasSize(1);
+            assertThat(link.reverse().stalls(t - 10 * MS, t + 600 * MS)).isEmpty();
+        }
+    }
+
     @Test
     void addsTheConfiguredOneWayDelay() throws Exception {
         try (var sink = UdpSink.loopback();

@@ -17,10 +17,13 @@ import java.util.OptionalLong;
 /// the safe side.
 ///
 /// While the path is CONGESTED there is no headroom: [#onCongestion] and the state passed
-/// with each estimate make a congested moment count as zero. So Available fires at the
-/// earliest one dwell time after the path became uncongested, never on estimates from before
+/// with each estimate make a congested moment count as zero, never on estimates from before
 /// the congestion (the SDK sample registers Available right after Congested, when the last
-/// 500 ms of estimates still look fine).
+/// 500 ms of estimates still look fine). Once the path is uncongested again, the estimates
+/// made while its queue had already drained — the detector's exit hold, still CONGESTED — count
+/// after all ([#onDrainedSince]): the headroom existed from the moment the queue drained, so
+/// the dwell runs from there rather than from the end of the hold (G8 counts from the
+/// crossing). Available still never completes while the path is CONGESTED (the caller's rule).
 ///
 /// One watch per path (tracked client), fed with every new estimate; it answers for any target,
 /// so a new request whose condition already holds completes at once. Pure and single-threaded;
@@ -39,6 +42,8 @@ public final class AvailableWatch {
 
     private long[] atNs = new long[64];
     private long[] availableBps = new long[64];
+    /// A congested moment: no headroom (unless [#onDrainedSince] frees it).
+    private boolean[] blocked = new boolean[64];
     private int head;
     private int size;
     private long lastAvailableBps = -1;
@@ -70,18 +75,29 @@ public final class AvailableWatch {
             throw new IllegalArgumentException("negative bandwidth: " + availableBps);
         }
         lastAvailableBps = availableBps;
-        add(nowNs, state == CongestionState.CONGESTED ? -1 : availableBps);
+        add(nowNs, availableBps, state == CongestionState.CONGESTED);
     }
 
     /// A congestion transition of the path (from the [CongestionDetector]): entering
     /// CONGESTED is a moment without headroom, whatever the last estimate said.
     public void onCongestion(Transition transition) {
         if (transition.to() == CongestionState.CONGESTED) {
-            add(transition.atNs(), -1);
+            add(transition.atNs(), -1, true);
         }
     }
 
-    private void add(long nowNs, long available) {
+    /// The path is uncongested again and its queue had drained since `drainedSinceNs`: the
+    /// estimates made from then on, while the path was still CONGESTED, count as headroom (the
+    /// moment congestion was entered never does).
+    public void onDrainedSince(long drainedSinceNs) {
+        for (int i = size - 1; i >= 0 && atNs[idx(i)] - drainedSinceNs >= 0; i--) {
+            if (availableBps[idx(i)] >= 0) {
+                blocked[idx(i)] = false;
+            }
+        }
+    }
+
+    private void add(long nowNs, long available, boolean noHeadroom) {
         // keep one sample at or before now − dwell (it defines the value at the window's start)
         while (size >= 2 && nowNs - atNs[idx(1)] >= dwellNs) {
             head = (head + 1) & (atNs.length - 1);
@@ -92,6 +108,7 @@ public final class AvailableWatch {
         }
         atNs[idx(size)] = nowNs;
         availableBps[idx(size)] = available;
+        blocked[idx(size)] = noHeadroom;
         size++;
     }
 
@@ -111,7 +128,7 @@ public final class AvailableWatch {
         long windowStart = nowNs - dwellNs;
         boolean covered = false;
         for (int i = size - 1; i >= 0; i--) {
-            long a = availableBps[idx(i)];
+            long a = blocked[idx(i)] ? -1 : availableBps[idx(i)];
             if (a < 0 || a < needed) {
                 return OptionalLong.empty();
             }
@@ -143,12 +160,15 @@ public final class AvailableWatch {
         int n = atNs.length;
         long[] at = new long[n * 2];
         long[] a = new long[n * 2];
+        boolean[] b = new boolean[n * 2];
         for (int i = 0; i < size; i++) {
             at[i] = atNs[idx(i)];
             a[i] = availableBps[idx(i)];
+            b[i] = blocked[idx(i)];
         }
         atNs = at;
         availableBps = a;
+        blocked = b;
         head = 0;
     }
 }

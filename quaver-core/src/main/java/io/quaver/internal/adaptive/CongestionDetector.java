@@ -104,6 +104,18 @@ public final class CongestionDetector {
         return evaluate(nowNs);
     }
 
+    /// A probe that arrived but whose send time is unknown (the prober withdrew its sample: the
+    /// send stalled, so the probe may have left well after its timestamp). It counts as
+    /// received for loss — it is not lost — and gives no delay sample.
+    ///
+    /// @param nowNs    the local clock now (the reflection's arrival)
+    /// @param sequence the probe's sequence number (32-bit, wrapping)
+    /// @return the state change, or `null`
+    public Transition onArrival(long nowNs, long sequence) {
+        countSequence(nowNs, sequence);
+        return onTick(nowNs);
+    }
+
     /// One `TCP_INFO` sample of a TCP flow whose peer runs no sink (beyond qWAVE). Queuing
     /// delay is the smoothed RTT over the kernel's minimum RTT; loss is retransmissions over
     /// segments delivered since the previous sample.

@@ -35,9 +35,12 @@ public record DetectorConfig(long queueFloorWindowNs, long baseBucketNs, int bas
                              double trendlineGain) {
     private static final long MS = 1_000_000L;
 
-    /// Quaver's defaults, tuned with `DetectorBenchmark` against goals G7–G9.
+    /// Quaver's defaults, tuned with `DetectorBenchmark` / [io.quaver.internal.adaptive.sim.DetectorReplay]
+    /// against goals G7–G9: the floor window as short as G9's longest delivery burst (the
+    /// previous 50 ms detected a step-down about 10 ms later); a 5 ms enter hold (with a 12 or
+    /// 15 ms gradient guard) raised alarms on the stress (correlated wander) path.
     public static final DetectorConfig DEFAULT = new DetectorConfig(
-            50 * MS,          // queueFloorWindowNs: > 40 ms delivery bursts
+            40 * MS,          // queueFloorWindowNs: ≥ the longest delivery burst of G9 (40 ms)
             10_000 * MS,      // baseBucketNs: 10 s
             12,               // baseBuckets: 2 min of base history
             15 * MS,          // gradientMinQueueNs: above ±5 ms of correlated delay wander
@@ -46,7 +49,7 @@ public record DetectorConfig(long queueFloorWindowNs, long baseBucketNs, int bas
             20,               // lossMinPackets: GoogCC kLimitNumPackets
             0.10,             // lossEnterFraction: GoogCC
             0.02,             // lossExitFraction: GoogCC
-            10 * MS,          // enterHoldNs
+            10 * MS,          // enterHoldNs (0: about 1 alarm/h on the clean ±5 ms path; 5: alarms on the stress path)
             10 * MS,          // drainedQueueNs
             300 * MS,         // exitHoldNs
             TrendlineEstimator.DEFAULT_WINDOW_SIZE,

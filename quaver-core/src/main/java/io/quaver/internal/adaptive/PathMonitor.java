@@ -3,7 +3,8 @@ package io.quaver.internal.adaptive;
 import java.util.OptionalLong;
 
 /// The adaptive state of one path (tracked client): its [CongestionDetector] and its
-/// [AvailableWatch], wired together so that every congestion transition reaches the watch.
+/// [AvailableWatch], wired together so that every congestion transition reaches the watch
+/// (with, on the way back to UNCONGESTED, since when the queue had drained).
 /// This is what the engine keeps per client next to the path model, and feeds from the prober.
 ///
 /// Pure and single-threaded (no clock, no I/O); the engine calls it under the lock that guards
@@ -29,6 +30,13 @@ public final class PathMonitor {
     /// @return the state change, or `null`
     public Transition onProbe(long nowNs, long sequence, long sendNs, long receiveNs) {
         return seen(detector.onProbe(nowNs, sequence, sendNs, receiveNs));
+    }
+
+    /// A probegap reflection without a delay sample; see [CongestionDetector#onArrival].
+    ///
+    /// @return the state change, or `null`
+    public Transition onArrival(long nowNs, long sequence) {
+        return seen(detector.onArrival(nowNs, sequence));
     }
 
     /// One `TCP_INFO` sample of a sinkless TCP flow; see [CongestionDetector#onTcpInfo].
@@ -72,6 +80,10 @@ public final class PathMonitor {
     private Transition seen(Transition t) {
         if (t != null) {
             watch.onCongestion(t);
+            if (t.cause() == Transition.Cause.DRAINED) {
+                // the drained condition held for the whole exit hold before this transition
+                watch.onDrainedSince(t.atNs() - detector.config().exitHoldNs());
+            }
         }
         return t;
     }

@@ -69,8 +69,9 @@ import java.util.function.Consumer;
 /// clock again when the send returns; a send that took longer than [#SEND_STALL_NS] means
 /// the sender was descheduled around it, so the probe may have left well after the reading,
 /// and its sample is withdrawn. A reflection that already came back was sent before the stall
-/// ended and is kept; one that comes later is dropped like a lost probe (the congestion
-/// detector counts it as one: this must stay rare, hence a threshold far above a normal send).
+/// ended and is kept; one that comes later gives no sample but is reported as an *arrival*
+/// ([PathModel#onProbegapArrival], [ProbeObserver#onProbegapArrival]), so that the congestion
+/// detector does not count a probe that arrived as lost.
 /// Train send times are read the same way but only place the window that probegap samples
 /// avoid, which tolerates a late reading.
 ///
@@ -113,6 +114,8 @@ public final class ClientProber implements Closeable {
     static final long SEND_STALL_NS = 3_000_000;
     private static final long SPIN_NS = 100_000;
     private static final int RING = 4096;
+    /// Marks a ring slot whose probe's sample was withdrawn (sequences are 32-bit).
+    private static final long WITHDRAWN = 1L << 40;
     private static final byte[] EMPTY = new byte[0];
 
     private final ProberConfig config;
@@ -125,6 +128,7 @@ public final class ClientProber implements Closeable {
     private final int ipOverheadBytes;
     private final ProtocolFamily family;
     private final long startNs = System.nanoTime();
+    private final long sendStallNs;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -164,9 +168,10 @@ public final class ClientProber implements Closeable {
     private long trainSeq = 1;
     private QlpbStreamDecoder pendingDecoder;
 
-    private ClientProber(ProberConfig config, PathModel model, ProbeScheduler scheduler, String name)
-            throws IOException {
+    private ClientProber(ProberConfig config, PathModel model, ProbeScheduler scheduler, String name,
+                         long sendStallNs) throws IOException {
         this.config = config;
+        this.sendStallNs = sendStallNs;
         this.auth = config.secret() == null ? null : new io.quaver.internal.qlpb.HandshakeAuth(config.secret());
         this.model = model;
         this.name = name;
@@ -199,7 +204,14 @@ public final class ClientProber implements Closeable {
     /// interim one).
     public static ClientProber start(ProberConfig config, PathModel model, ProbeScheduler scheduler, String name)
             throws IOException {
-        ClientProber p = new ClientProber(config, model, scheduler, name);
+        return start(config, model, scheduler, name, SEND_STALL_NS);
+    }
+
+    /// As [#start(ProberConfig, PathModel, ProbeScheduler, String)] with another send-stall
+    /// threshold (tests: 0 withdraws every probegap sample).
+    static ClientProber start(ProberConfig config, PathModel model, ProbeScheduler scheduler, String name,
+                              long sendStallNs) throws IOException {
+        ClientProber p = new ClientProber(config, model, scheduler, name, sendStallNs);
         p.rx.start();
         p.ctl.start();
         p.tx.start();
@@ -471,7 +483,8 @@ public final class ClientProber implements Closeable {
     }
 
     /// Probegap probes whose send stalled (longer than [#SEND_STALL_NS]): withdrawn, their
-    /// samples not used unless the reflection was already back.
+    /// samples not used unless the reflection was already back (later reflections count as
+    /// arrivals).
     public long stalledProbegaps() {
         return stalledProbegaps.get();
     }
@@ -622,8 +635,8 @@ public final class ClientProber implements Closeable {
         try {
             int n = probe.remaining();
             udp.write(probe);
-            if (System.nanoTime() - sendNs > SEND_STALL_NS) {
-                ringSeq.compareAndSet(slot, seq, -1); // withdrawn (a reflection already used stays used)
+            if (System.nanoTime() - sendNs > sendStallNs) {
+                ringSeq.compareAndSet(slot, seq, seq | WITHDRAWN); // a reflection already used stays used
                 stalledProbegaps.incrementAndGet();
             }
             probeBytesSent.addAndGet(n + ipOverheadBytes);
@@ -1073,12 +1086,16 @@ public final class ClientProber implements Closeable {
             fault = null;
             long seq = view.sequence();
             int slot = (int) (seq % RING);
-            if (ringSeq.get(slot) != seq) {
-                continue;
-            }
+            long mark = ringSeq.get(slot);
             long sendNs = ringSendNs[slot];
-            if (ringSeq.get(slot) != seq) {
-                continue; // too old: its slot was reused
+            long markAfter = ringSeq.get(slot);
+            if (mark == seq && markAfter == seq) {
+                // a sample (below)
+            } else if ((mark == seq || mark == (seq | WITHDRAWN)) && markAfter == (seq | WITHDRAWN)) {
+                arrivedWithoutSample(seq, recvNs);
+                continue;
+            } else {
+                continue; // unknown, or too old: its slot was reused
             }
             long sinkRecv = view.sinkRecvTimestamp100ns();
             long sinkSend = view.sinkSendTimestamp100ns();
@@ -1104,6 +1121,25 @@ public final class ClientProber implements Closeable {
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "probe observer failed", e);
             }
+        }
+    }
+
+    /// A reflection of a probe whose sample was withdrawn: an arrival for the model and the
+    /// observer (not a loss), without timing.
+    private void arrivedWithoutSample(long seq, long recvNs) {
+        lock.lock();
+        try {
+            model.onProbegapArrival(seq, recvNs);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "path model failed on a probegap arrival", e);
+            return;
+        } finally {
+            lock.unlock();
+        }
+        try {
+            observer.onProbegapArrival(seq, recvNs);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "probe observer failed", e);
         }
     }
 

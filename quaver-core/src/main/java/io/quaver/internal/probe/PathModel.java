@@ -46,6 +46,15 @@ public interface PathModel {
     void onProbegap(long sequence, long sendNs, long sinkRecv100ns, long sinkSend100ns, long recvNs,
                     int probeIpBytes);
 
+    /// A reflected probegap probe whose sample the prober withdrew (its send stalled, so its
+    /// send time is unknown): it arrived, and must not count as lost, but carries no timing.
+    /// By default ignored.
+    ///
+    /// @param sequence the probe's sequence number
+    /// @param recvNs   the initiator's clock when the reflection arrived
+    default void onProbegapArrival(long sequence, long recvNs) {
+    }
+
     /// The current estimates; values that do not exist yet are absent.
     PathEstimates estimates(long nowNs);
 }

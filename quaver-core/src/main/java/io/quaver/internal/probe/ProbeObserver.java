@@ -10,6 +10,11 @@ public interface ProbeObserver {
     default void onProbegap(long sequence, long sendNs, long sinkRecv100ns, long sinkSend100ns, long recvNs) {
     }
 
+    /// A reflected probegap probe whose sample was withdrawn (see
+    /// [PathModel#onProbegapArrival]): it arrived, without timing.
+    default void onProbegapArrival(long sequence, long recvNs) {
+    }
+
     /// The estimates after a new train or probegap sample.
     default void onEstimates(long nowNs, PathEstimates estimates) {
     }

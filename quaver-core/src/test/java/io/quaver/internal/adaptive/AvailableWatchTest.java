@@ -69,6 +69,61 @@ class AvailableWatchTest {
     }
 
     @Test
+    void estimatesOfTheDrainedExitHoldCountOnceTheDetectorAgrees() {
+        AvailableWatch w = new AvailableWatch();
+        feed(w, 0, 2_000 * MS, 20_000_000);
+        w.onCongestion(new Transition(CongestionState.UNCONGESTED, CongestionState.CONGESTED, 2_000 * MS,
+                Transition.Cause.DELAY_GRADIENT));
+        for (long t = 2_000 * MS; t < 2_600 * MS; t += 50 * MS) {
+            w.onEstimate(t, 20_000_000, CongestionState.CONGESTED); // queue drained from 2,300
+        }
+        assertThat(w.availableFor(TARGET, 0, 2_600 * MS)).isEmpty();
+        w.onDrainedSince(2_300 * MS);
+        assertThat(w.availableFor(TARGET, 0, 2_750 * MS)).as("450 ms since the queue drained").isEmpty();
+        feed(w, 2_600 * MS, 2_850 * MS, 20_000_000);
+        assertThat(w.availableFor(TARGET, 0, 2_800 * MS)).as("500 ms since").isPresent();
+        // the moment congestion was entered never counts
+        AvailableWatch early = new AvailableWatch();
+        feed(early, 0, 2_000 * MS, 20_000_000);
+        early.onCongestion(new Transition(CongestionState.UNCONGESTED, CongestionState.CONGESTED, 2_000 * MS,
+                Transition.Cause.QUEUE_LEVEL));
+        early.onDrainedSince(1_000 * MS);
+        feed(early, 2_050 * MS, 2_500 * MS, 20_000_000);
+        assertThat(early.availableFor(TARGET, 0, 2_450 * MS)).isEmpty();
+    }
+
+    /// Through the [PathMonitor]: a queue that builds and drains; Available's dwell runs from the
+    /// moment the queue drained, not from the end of the detector's exit hold.
+    @Test
+    void thePathMonitorStartsTheDwellWhereTheQueueDrained() {
+        PathMonitor m = new PathMonitor();
+        long drainedAt = -1;
+        long uncongestedAt = -1;
+        long availableAt = -1;
+        for (long send = 0; send < 20_000 * MS; send += MS) {
+            long t = send - 10_000 * MS;
+            long q = t < 0 ? 0 : t < 200 * MS ? t / 2 : t < 400 * MS ? 100 * MS - (t - 200 * MS) / 2 : 0;
+            if (t >= 400 * MS && drainedAt < 0) {
+                drainedAt = send;
+            }
+            long arrive = send + 20 * MS + q;
+            Transition tr = m.onProbe(arrive, send / MS, send, arrive);
+            if (tr != null && tr.to() == CongestionState.UNCONGESTED) {
+                uncongestedAt = arrive;
+            }
+            if (send % (10 * MS) == 0) {
+                m.onEstimate(arrive, t >= 0 && t < 400 * MS ? 0 : 20_000_000);
+            }
+            if (availableAt < 0 && uncongestedAt >= 0 && m.state() == CongestionState.UNCONGESTED
+                    && m.availableFor(TARGET, 0, arrive).isPresent()) {
+                availableAt = arrive;
+            }
+        }
+        assertThat(uncongestedAt - drainedAt).as("exit hold").isGreaterThanOrEqualTo(300 * MS);
+        assertThat(availableAt - drainedAt).as("dwell from the drain").isBetween(500 * MS, 560 * MS);
+    }
+
+    @Test
     void staleEstimatesAreNoEvidenceAndResetForgets() {
         AvailableWatch w = new AvailableWatch();
         feed(w, 0, 1_000 * MS, 20_000_000);

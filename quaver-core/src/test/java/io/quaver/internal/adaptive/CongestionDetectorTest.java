@@ -101,6 +101,36 @@ class CongestionDetectorTest {
         assertThat(r.reading(10 * S).lossFraction()).isZero();
     }
 
+    /// Probes whose sample the prober withdrew (a stalled send) arrive without timing: they are
+    /// not loss; the same probes missing altogether are.
+    @Test
+    void arrivalsWithoutTimingAreNotLoss() {
+        for (boolean reported : new boolean[] {true, false}) {
+            CongestionDetector d = new CongestionDetector();
+            List<Transition> ts = new ArrayList<>();
+            for (long send = 0; send < 10 * S; send += MS) {
+                long seq = send / MS;
+                long arrive = send + 20 * MS;
+                Transition t;
+                if (seq % 5 == 0) { // 20 % of the samples withdrawn
+                    t = reported ? d.onArrival(arrive, seq) : d.onTick(arrive);
+                } else {
+                    t = d.onProbe(arrive, seq, send, arrive);
+                }
+                if (t != null) {
+                    ts.add(t);
+                }
+            }
+            if (reported) {
+                assertThat(ts).as("reported arrivals").isEmpty();
+                assertThat(d.reading(10 * S).lossFraction()).isZero();
+            } else {
+                assertThat(ts).as("unreported: 20 % loss").isNotEmpty();
+                assertThat(ts.get(0).cause()).isEqualTo(Transition.Cause.LOSS);
+            }
+        }
+    }
+
     @Test
     void sequenceNumbersWrapAt32Bits() {
         CongestionDetector d = new CongestionDetector();

@@ -79,6 +79,69 @@ class ClientProberTest {
         }
     }
 
+    /// A probe whose send "stalled" (here: every send, threshold 0) has its sample withdrawn;
+    /// its reflection still arrives and must reach the model and the observer as an arrival,
+    /// so that the congestion detector does not count it as lost.
+    @Test
+    void withdrawnProbegapSamplesStillCountAsArrivals() throws Exception {
+        try (QosSink sink = QosSink.start(SinkOptions.defaults().withBindAddress(InetAddress.getLoopbackAddress())
+                .withPort(0))) {
+            var target = new InetSocketAddress(InetAddress.getLoopbackAddress(), sink.port());
+            var monitor = new io.quaver.internal.adaptive.PathMonitor();
+            java.util.concurrent.atomic.AtomicLong samples = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicLong arrivals = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicLong observedArrivals = new java.util.concurrent.atomic.AtomicLong();
+            InterimPathModel inner = new InterimPathModel();
+            PathModel model = new PathModel() {
+                @Override
+                public void onTrain(long nowNs, int probeIpBytes, long[] deltas100ns, long interfaceSpeedBps) {
+                    inner.onTrain(nowNs, probeIpBytes, deltas100ns, interfaceSpeedBps);
+                }
+
+                @Override
+                public void onProbegap(long sequence, long sendNs, long sinkRecv100ns, long sinkSend100ns,
+                                       long recvNs, int probeIpBytes) {
+                    samples.incrementAndGet();
+                    monitor.onProbe(recvNs, sequence, sendNs, sinkRecv100ns * 100);
+                }
+
+                @Override
+                public void onProbegapArrival(long sequence, long recvNs) {
+                    arrivals.incrementAndGet();
+                    monitor.onArrival(recvNs, sequence);
+                }
+
+                @Override
+                public PathEstimates estimates(long nowNs) {
+                    return inner.estimates(nowNs);
+                }
+            };
+            try (ClientProber prober = ClientProber.start(ProberConfig.of(target, true, Platform.current()), model,
+                    null, "stall", 0)) {
+                prober.setObserver(new ProbeObserver() {
+                    @Override
+                    public void onProbegapArrival(long sequence, long recvNs) {
+                        observedArrivals.incrementAndGet();
+                    }
+                });
+                prober.setActive(true);
+                assertThat(prober.awaitFirstHandshake(Duration.ofSeconds(2))).isEqualTo(ClientProber.Status.REACHABLE);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (arrivals.get() < 200 && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                assertThat(prober.stalledProbegaps()).as("every send counts as stalled").isPositive();
+                assertThat(arrivals.get()).as("withdrawn probes whose reflection arrived").isGreaterThanOrEqualTo(200);
+                assertThat(observedArrivals.get()).as("the observer sees them too").isPositive();
+                var reading = monitor.detector().reading(System.nanoTime());
+                assertThat(reading.lossFraction()).as("arrivals are not loss (samples %d, arrivals %d)",
+                        samples.get(), arrivals.get()).isBetween(0.0, 0.05);
+                assertThat(monitor.state()).isEqualTo(io.quaver.internal.adaptive.CongestionState.UNCONGESTED);
+            }
+        }
+        assertThat(proberThreads()).isZero();
+    }
+
     @Test
     void measuresOverIpv6WithHopLimitOne() throws Exception {
         // IPv6 loopback is on every Linux host this runs on (other tests mark ::1 traffic too);
