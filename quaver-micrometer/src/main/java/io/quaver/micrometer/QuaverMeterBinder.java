@@ -53,7 +53,11 @@ public final class QuaverMeterBinder implements MeterBinder {
                 FunctionCounter.builder(m.name(), this, b -> b.value(m))
                         .description(m.description()).baseUnit(m.baseUnit()).tags(tags).register(registry);
             } else {
-                Gauge.builder(m.name(), this, b -> b.value(m))
+                // Micrometer holds a meter's state object weakly; the gauges hold this binder
+                // strongly so that `new QuaverMeterBinder(qos).bindTo(registry)` keeps every
+                // meter (the function counters too) alive as long as the registry
+                // (FunctionCounter's builder has no such switch).
+                Gauge.builder(m.name(), this, b -> b.value(m)).strongReference(true)
                         .description(m.description()).baseUnit(m.baseUnit()).tags(tags).register(registry);
             }
         }

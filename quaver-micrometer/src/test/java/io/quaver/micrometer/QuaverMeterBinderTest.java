@@ -47,6 +47,19 @@ class QuaverMeterBinderTest {
     }
 
     @Test
+    void metersKeepReadingAfterTheBinderItselfIsGarbage() throws InterruptedException {
+        AtomicReference<QosMetrics> now = new AtomicReference<>(metrics(3, 2, 1500));
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        new QuaverMeterBinder(now::get).bindTo(registry); // no reference kept, as in the javadoc
+        for (int i = 0; i < 5; i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertThat(registry.get("quaver.probe.bytes").functionCounter().count()).isEqualTo(1500);
+        assertThat(registry.get("quaver.flows.active").gauge().value()).isEqualTo(2);
+    }
+
+    @Test
     void aHandlesFlowsShowAndTheLastValuesStayAfterClose() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (DatagramChannel ch = DatagramChannel.open()) {
