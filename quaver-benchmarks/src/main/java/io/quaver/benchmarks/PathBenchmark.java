@@ -11,6 +11,8 @@ import io.quaver.internal.probe.PathEstimates;
 import io.quaver.internal.probe.PathStack;
 import io.quaver.internal.probe.ProbeSockets;
 import io.quaver.internal.probe.ProberConfig;
+import io.quaver.internal.qlpb.ProbeView;
+import io.quaver.internal.qlpb.QlpbCodec;
 import io.quaver.testkit.Availability;
 import io.quaver.testkit.CrossTraffic;
 import io.quaver.testkit.ExecResult;
@@ -234,8 +236,12 @@ public final class PathBenchmark {
         static final int MEAN_SAMPLES = 128;
         private final java.util.Map<Long, Long> forwardNs = new java.util.HashMap<>();
         private final List<long[]> pairs = new ArrayList<>(); // {reflection sent ns, fwd + rev ns}
+        // One flyweight per direction: each listener runs on its own link's sender thread, the
+        // relay's hot path, so a datagram is only peeked at (no copy, no message record).
+        private final ProbeView forwardView = new ProbeView();
+        private final ProbeView reverseView = new ProbeView();
         final io.quaver.testkit.EmulatedLink.DeliveryListener forward = (a, t, p) -> {
-            long seq = sequence(p, io.quaver.internal.qlpb.QlpbCodec.ID_PROBEGAP);
+            long seq = sequence(forwardView, p, QlpbCodec.ID_PROBEGAP);
             if (seq >= 0) {
                 synchronized (this) {
                     forwardNs.put(seq, t - a);
@@ -243,7 +249,7 @@ public final class PathBenchmark {
             }
         };
         final io.quaver.testkit.EmulatedLink.DeliveryListener reverse = (a, t, p) -> {
-            long seq = sequence(p, io.quaver.internal.qlpb.QlpbCodec.ID_PROBEGAP_REFLECTED);
+            long seq = sequence(reverseView, p, QlpbCodec.ID_PROBEGAP_REFLECTED);
             if (seq >= 0) {
                 synchronized (this) {
                     Long f = forwardNs.remove(seq);
@@ -255,20 +261,8 @@ public final class PathBenchmark {
         };
 
         /// The probegap sequence number of a datagram of message `id`, or -1.
-        private static long sequence(byte[] payload, int id) {
-            var r = io.quaver.internal.qlpb.QlpbCodec.decode(java.nio.ByteBuffer.wrap(payload),
-                    io.quaver.internal.qlpb.Transport.UDP);
-            if (r instanceof io.quaver.internal.qlpb.DecodeResult.Decoded d) {
-                if (id == io.quaver.internal.qlpb.QlpbCodec.ID_PROBEGAP
-                        && d.message() instanceof io.quaver.internal.qlpb.QlpbMessage.ProbegapProbe g) {
-                    return g.sequence();
-                }
-                if (id == io.quaver.internal.qlpb.QlpbCodec.ID_PROBEGAP_REFLECTED
-                        && d.message() instanceof io.quaver.internal.qlpb.QlpbMessage.ProbegapReflected g) {
-                    return g.sequence();
-                }
-            }
-            return -1;
+        private static long sequence(ProbeView view, byte[] payload, int id) {
+            return view.decode(java.nio.ByteBuffer.wrap(payload)) && view.messageId() == id ? view.sequence() : -1;
         }
 
         /// Mean applied round trip of the newest [#MEAN_SAMPLES] pairs sent before `toNs`, µs

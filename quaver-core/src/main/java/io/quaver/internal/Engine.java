@@ -346,10 +346,18 @@ public final class Engine {
 
     void addSocket(EmbeddedSession owner, int flowId, NetworkChannel socket, InetSocketAddress destination) {
         checkSocketKind(socket);
+        changeSockets(owner, flowId, flow -> addSocketLocked(owner, flowId, flow, socket, destination));
+    }
+
+    /// A change of flow `flowId`'s sockets, serialised by the flow's own lock: `locked` runs
+    /// under the engine's lock and returns the `tc` work the change needs (or `null`), which
+    /// [#runAndCommit] then runs without it.
+    private void changeSockets(EmbeddedSession owner, int flowId,
+                               java.util.function.Function<FlowState, KernelClassJob> locked) {
         FlowState flow = lookUp(owner, flowId);
         flow.enforcing.lock();
         try {
-            KernelClassJob job = addSocketLocked(owner, flowId, flow, socket, destination);
+            KernelClassJob job = locked.apply(flow);
             if (job != null) {
                 runAndCommit(owner, flowId, flow, job);
             }
@@ -399,16 +407,7 @@ public final class Engine {
             }
             return;
         }
-        FlowState flow = lookUp(owner, flowId);
-        flow.enforcing.lock();
-        try {
-            KernelClassJob job = removeSocketLocked(owner, flowId, flow, socket);
-            if (job != null) {
-                runAndCommit(owner, flowId, flow, job);
-            }
-        } finally {
-            flow.enforcing.unlock();
-        }
+        changeSockets(owner, flowId, flow -> removeSocketLocked(owner, flowId, flow, socket));
     }
 
     /// The part of [#remove] of one socket under the lock; returns the `tc` work it needs.
