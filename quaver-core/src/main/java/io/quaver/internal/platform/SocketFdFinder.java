@@ -30,6 +30,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 
@@ -80,7 +81,10 @@ import java.util.stream.Collectors;
 /// keeps the ones that follow it; only these are then looked up (`readlink`), duplicated and
 /// proven by steps 2–4 as above. The raw stage is a narrowing too (a number reused meanwhile is
 /// caught on the duplicate); it replaces a listing of `/proc/self/fd` with a `readlink` per
-/// descriptor and a duplicate per unbound look-alike. The full scan remains the fallback.
+/// descriptor and a duplicate per unbound look-alike. A bound channel that the kernel's lookup
+/// and tables of the calling thread's network namespace do not show (a socket opened in another
+/// namespace) takes the same raw path, its pre-filter comparing addresses, after a look at the
+/// numbers next to the last one found that way. The full scan remains the fallback.
 ///
 /// The sentinel options were chosen to have no lasting effect and to be ones Quaver never sets:
 /// `TCP_KEEPIDLE` for stream sockets (it only matters once `SO_KEEPALIVE` is on), and
@@ -259,23 +263,79 @@ final class SocketFdFinder {
                 }
             }
         }
-        if (view.local() == null || view.local().getPort() == 0) {
-            RawNarrowing narrowed = followersAmongRawNumbers(channel, sentinel, view);
-            if (!narrowed.following().isEmpty()) {
-                Optional<Discovery> found = discoverAmong(channel, sentinel, view, narrowed.following());
-                if (found.isPresent()) { // the sentinel told apart the raw candidates
-                    return Optional.of(new Discovery(found.get().location(),
-                            Math.max(found.get().candidates(), narrowed.examined())));
+        boolean bound = view.local() != null && view.local().getPort() != 0;
+        if (bound) {
+            // Not in this thread's tables (a socket opened in another network namespace): its
+            // neighbours first, then every descriptor number as for an unbound channel.
+            Optional<Discovery> near = discoverNearLastRawHit(channel, sentinel, view);
+            if (near.isPresent()) {
+                return near;
+            }
+        }
+        // For a bound channel the raw pre-filter compares addresses, so few numbers reach the
+        // sentinel.
+        RawNarrowing narrowed = followersAmongRawNumbers(channel, sentinel, view);
+        if (!narrowed.following().isEmpty()) {
+            Optional<Discovery> found = discoverAmong(channel, sentinel, view, narrowed.following());
+            if (found.isPresent()) { // the sentinel told apart the raw candidates
+                if (bound) {
+                    lastRawHit = found.get().location().fd();
                 }
+                return Optional.of(new Discovery(found.get().location(),
+                        Math.max(found.get().candidates(), narrowed.examined())));
             }
         }
         return discoverAmong(channel, sentinel, view, listSockets());
     }
 
+    /// How far from the last raw hit [#discoverNearLastRawHit] looks, each way.
+    private static final int RAW_NEIGHBOURS = 8;
+    /// The descriptor number of the last bound channel found by probing raw numbers (-1: none).
+    private static volatile int lastRawHit = -1;
+
+    /// A bound channel that the kernel's lookup and tables of the calling thread's namespace do
+    /// not show is looked for first next to the last one found that way: sockets opened one
+    /// after the other (as a program opening them in another namespace does) get neighbouring
+    /// numbers, so adding them one by one costs a few probes each instead of a probe of every
+    /// descriptor number. A number whose socket has the channel's addresses is proven alone by
+    /// the sentinel, like the single socket the kernel's lookup names.
+    private static Optional<Discovery> discoverNearLastRawHit(NetworkChannel channel, Sentinel sentinel,
+                                                              ChannelView view) {
+        int hint = lastRawHit;
+        if (hint < 0) {
+            return Optional.empty();
+        }
+        for (int distance = 1; distance <= RAW_NEIGHBOURS; distance++) {
+            for (int fd : new int[] {hint + distance, hint - distance}) {
+                if (fd < 0 || BORROWED_FDS.contains(fd) || probe(fd, view) < 0) {
+                    continue; // read-only: harmless even if the number is reused
+                }
+                long inode = inodeOf(fd);
+                if (inode < 0) {
+                    continue;
+                }
+                Optional<Discovery> found = discoverAmong(channel, sentinel, view, List.of(new Location(fd, inode)));
+                if (found.isPresent()) {
+                    lastRawHit = fd;
+                    return found;
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
     /// Descriptor tables larger than this are listed rather than probed number by number.
     private static final int MAX_PROBED_FDS = 16_384;
 
-    /// The narrowing of an unbound channel: the descriptors that followed the sentinel, and
+    /// How many times a discovery probed every descriptor number (for tests of the neighbour look).
+    private static final AtomicLong RAW_SCANS = new AtomicLong();
+
+    /// How many times discoveries have probed every descriptor number so far.
+    static long rawScans() {
+        return RAW_SCANS.get();
+    }
+
+    /// The narrowing by raw descriptor numbers: the descriptors that followed the sentinel, and
     /// how many descriptor numbers it examined (passed the raw pre-filter).
     private record RawNarrowing(List<Location> following, int examined) {
         static final RawNarrowing NONE = new RawNarrowing(List.of(), 0);
@@ -290,6 +350,7 @@ final class SocketFdFinder {
         if (tableSize <= 0 || tableSize > MAX_PROBED_FDS) {
             return RawNarrowing.NONE;
         }
+        RAW_SCANS.incrementAndGet();
         List<Candidate> raw = new ArrayList<>();
         for (int fd = 0; fd < tableSize; fd++) {
             if (BORROWED_FDS.contains(fd)) {
