@@ -83,8 +83,9 @@ import java.util.stream.Collectors;
 /// caught on the duplicate); it replaces a listing of `/proc/self/fd` with a `readlink` per
 /// descriptor and a duplicate per unbound look-alike. A bound channel that the kernel's lookup
 /// and tables of the calling thread's network namespace do not show (a socket opened in another
-/// namespace) takes the same raw path, its pre-filter comparing addresses, after a look at the
-/// numbers next to the last one found that way. The full scan remains the fallback.
+/// namespace) takes the same raw path, its pre-filter comparing addresses. Both first look at
+/// the numbers next to the last one found that way (sockets opened in a row sit side by side).
+/// The full scan remains the fallback.
 ///
 /// The sentinel options were chosen to have no lasting effect and to be ones Quaver never sets:
 /// `TCP_KEEPIDLE` for stream sockets (it only matters once `SO_KEEPALIVE` is on), and
@@ -136,15 +137,18 @@ final class SocketFdFinder {
     }
 
     private final Map<NetworkChannel, Location> cache = Collections.synchronizedMap(new WeakHashMap<>());
-    /// Whether discovery asks the kernel's exact lookup ([SockDiag]) before the tables.
+    /// Whether discovery takes the shortcuts that name one socket: the kernel's exact lookup
+    /// ([SockDiag]) before the tables, and the numbers next to the last raw hit before probing
+    /// every number.
     private final boolean exactLookup;
 
     SocketFdFinder() {
         this(true);
     }
 
-    /// @param exactLookup false to skip the sock_diag step (tests use it to exercise the
-    ///                    sentinel over the look-alikes the tables name)
+    /// @param exactLookup false to skip the sock_diag step and the neighbour look (tests use it
+    ///                    to exercise the sentinel over the look-alikes the tables or the raw
+    ///                    numbers name)
     SocketFdFinder(boolean exactLookup) {
         this.exactLookup = exactLookup;
     }
@@ -263,24 +267,19 @@ final class SocketFdFinder {
                 }
             }
         }
-        boolean bound = view.local() != null && view.local().getPort() != 0;
-        if (bound) {
-            // Not in this thread's tables (a socket opened in another network namespace): its
-            // neighbours first, then every descriptor number as for an unbound channel.
-            Optional<Discovery> near = discoverNearLastRawHit(channel, sentinel, view);
-            if (near.isPresent()) {
-                return near;
-            }
+        // Unbound, or bound but not in this thread's tables (a socket opened in another network
+        // namespace): the numbers next to the last one found this way, then every descriptor
+        // number. For a bound channel the raw pre-filter compares addresses, so few numbers
+        // reach the sentinel.
+        Optional<Discovery> near = exactLookup ? discoverNearLastRawHit(channel, sentinel, view) : Optional.empty();
+        if (near.isPresent()) {
+            return near;
         }
-        // For a bound channel the raw pre-filter compares addresses, so few numbers reach the
-        // sentinel.
         RawNarrowing narrowed = followersAmongRawNumbers(channel, sentinel, view);
         if (!narrowed.following().isEmpty()) {
             Optional<Discovery> found = discoverAmong(channel, sentinel, view, narrowed.following());
             if (found.isPresent()) { // the sentinel told apart the raw candidates
-                if (bound) {
-                    lastRawHit = found.get().location().fd();
-                }
+                lastRawHit = found.get().location().fd();
                 return Optional.of(new Discovery(found.get().location(),
                         Math.max(found.get().candidates(), narrowed.examined())));
             }
@@ -288,25 +287,28 @@ final class SocketFdFinder {
         return discoverAmong(channel, sentinel, view, listSockets());
     }
 
-    /// How far from the last raw hit [#discoverNearLastRawHit] looks, each way.
+    /// How far from the last raw hit [#discoverNearLastRawHit] looks, each way (after the hit
+    /// itself).
     private static final int RAW_NEIGHBOURS = 8;
-    /// The descriptor number of the last bound channel found by probing raw numbers (-1: none).
+    /// The descriptor number of the last channel found by probing raw numbers (-1: none).
     private static volatile int lastRawHit = -1;
 
-    /// A bound channel that the kernel's lookup and tables of the calling thread's namespace do
-    /// not show is looked for first next to the last one found that way: sockets opened one
-    /// after the other (as a program opening them in another namespace does) get neighbouring
-    /// numbers, so adding them one by one costs a few probes each instead of a probe of every
-    /// descriptor number. A number whose socket has the channel's addresses is proven alone by
-    /// the sentinel, like the single socket the kernel's lookup names.
+    /// A channel that the kernel's lookup and tables of the calling thread's namespace do not
+    /// show (unbound, or opened in another namespace) is looked for first next to the last one
+    /// found that way: sockets opened one after the other get neighbouring numbers, so adding
+    /// them one by one costs a few probes each instead of a probe of every descriptor number.
+    /// Each neighbour that passes the raw pre-filter (the channel's addresses; for an unbound
+    /// channel, any unbound socket of its type) is proven or ruled out alone by the sentinel,
+    /// like the single socket the kernel's lookup names.
     private static Optional<Discovery> discoverNearLastRawHit(NetworkChannel channel, Sentinel sentinel,
                                                               ChannelView view) {
         int hint = lastRawHit;
         if (hint < 0) {
             return Optional.empty();
         }
-        for (int distance = 1; distance <= RAW_NEIGHBOURS; distance++) {
-            for (int fd : new int[] {hint + distance, hint - distance}) {
+        for (int distance = 0; distance <= RAW_NEIGHBOURS; distance++) {
+            // the hit itself first: a socket closed and another opened reuse its number
+            for (int fd : distance == 0 ? new int[] {hint} : new int[] {hint + distance, hint - distance}) {
                 if (fd < 0 || BORROWED_FDS.contains(fd) || probe(fd, view) < 0) {
                     continue; // read-only: harmless even if the number is reused
                 }
