@@ -3,7 +3,7 @@
 #   scripts/bench.sh DetectorBenchmark [--seeds N] [--hours H]     (virtual time, G7-G9)
 #   scripts/bench.sh PathBenchmark [--quick] [--json FILE]          (netns + emulator, G1-G6, G16; root)
 #   scripts/bench.sh ProbeRttBenchmark [--seconds 30]               (per-sample probegap RTT, G16; root)
-#   scripts/bench.sh ShapingBenchmark [...]                          (pacers vs Guava, Bucket4j, tbf; G10-G14)
+#   scripts/bench.sh ShapingBenchmark [--scale-only] [...]           (pacers vs Guava, Bucket4j, tbf; G10-G14)
 #   scripts/bench.sh JmhMain [--help]                                (JMH: one pacing decision, sends)
 #   scripts/bench.sh SendOverheadBenchmark [--rounds N] [--out F]    (flow.send vs raw send, interleaved; G13)
 #   scripts/bench.sh WakeUpBenchmark [--rounds N] [--gaps-us L]      (wake-up lateness of wait methods; G12)

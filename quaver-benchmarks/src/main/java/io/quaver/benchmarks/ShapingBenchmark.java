@@ -82,11 +82,13 @@ public final class ShapingBenchmark {
     public static void main(String[] args) throws Exception {
         double seconds = 2.0;
         Path out = Path.of("target", "shaping-benchmark.json");
+        boolean scaleOnly = false;
         long[] rates = {64_000L, 1_000_000L, 10_000_000L, 100_000_000L, 1_000_000_000L};
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
+                case "--scale-only" -> scaleOnly = true;
                 case "--rates" -> rates = java.util.Arrays.stream(args[++i].split(",")).mapToLong(Long::parseLong).toArray();
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
@@ -101,7 +103,7 @@ public final class ShapingBenchmark {
         try (NetnsTestBed bed = NetnsTestBed.builder().ipv6(false).build()) {
             ShapingBenchmark b = new ShapingBenchmark(bed, seconds);
             try {
-                for (long rate : rates) {
+                for (long rate : scaleOnly ? new long[0] : rates) {
                     for (int payload : new int[] {200, 1200}) {
                         for (Strategy s : Strategy.values()) {
                             Row r = b.run(s, rate, payload);
@@ -262,10 +264,13 @@ public final class ShapingBenchmark {
         System.gc();
         long heap0 = usedHeap();
         List<QosFlow> list = new ArrayList<>(flows);
+        long[] addNs = new long[flows];
         long tAdd = System.nanoTime();
-        for (DatagramChannel s : sockets) {
-            QosFlow f = sendPathQos.addFlow(s, null, TrafficType.AUDIO_VIDEO, FlowMode.NON_ADAPTIVE);
+        for (int i = 0; i < flows; i++) {
+            long t = System.nanoTime();
+            QosFlow f = sendPathQos.addFlow(sockets.get(i), null, TrafficType.AUDIO_VIDEO, FlowMode.NON_ADAPTIVE);
             f.setOutgoingRate(OutgoingRate.of(rateBps, Shaping.SHAPE_AND_MARK));
+            addNs[i] = System.nanoTime() - t;
             list.add(f);
         }
         long addUs = (System.nanoTime() - tAdd) / 1_000 / flows;
@@ -306,9 +311,24 @@ public final class ShapingBenchmark {
         long driverCpu = mx.getCurrentThreadCpuTime() - driverCpu0;
         Thread.sleep(50);
         Arrivals.Snapshot snap = arrivals.stop();
+        // What the pacer's CPU would be without its timers: the same sends, raw, from this thread
+        // (sockets round robin, as the pacer sends them), in thread CPU time.
+        long rawSends = Math.max(2_000, Math.min(50_000, snap.timesNs().length));
+        ByteBuffer raw = ByteBuffer.allocate(payload);
+        raw.putInt(0, id + 1); // not counted by the receiver
+        long rawCpu0 = mx.getCurrentThreadCpuTime();
+        for (long k = 0; k < rawSends; k++) {
+            raw.clear();
+            sockets.get((int) (k % flows)).write(raw);
+        }
+        double rawSendNs = (mx.getCurrentThreadCpuTime() - rawCpu0) / (double) rawSends;
+        double timerPct = 100.0 * Math.max(0, pacerCpu - snap.timesNs().length * rawSendNs) / wall;
+        long[] removeNs = new long[flows];
         long tRemove = System.nanoTime();
-        for (QosFlow f : list) {
-            f.close();
+        for (int i = 0; i < flows; i++) {
+            long t = System.nanoTime();
+            list.get(i).close();
+            removeNs[i] = System.nanoTime() - t;
         }
         long removeUs = (System.nanoTime() - tRemove) / 1_000 / flows;
         for (DatagramChannel s : sockets) {
@@ -334,12 +354,20 @@ public final class ShapingBenchmark {
         double pps = snap.timesNs().length / (wall / 1e9);
         return String.format(Locale.ROOT, "G14 scale: %d flows × %d bit/s (%d-byte datagrams, async sends kept backlogged)"
                         + " for %.1f s: aggregate %.3f Mbit/s at the receiver (target %.3f, error %+.2f %%), %.0f datagrams/s;"
-                        + " pacer thread CPU %.2f %% of one core (%.2f µs per datagram, send syscall included);"
-                        + " driver thread CPU %.2f %%; add+rate %d µs/flow, remove %d µs/flow; ~%d bytes heap per flow"
-                        + " (submitted %d)",
+                        + " pacer thread CPU %.2f %% of one core (%.2f µs per datagram, send syscall included), of which"
+                        + " timers and queues %.2f %% (the same sends raw cost %.2f µs each); driver thread CPU %.2f %%;"
+                        + " add+rate %d µs/flow (median of the first 100 %d µs, of the last 100 %d µs), remove %d µs/flow"
+                        + " (first 100 %d µs, last 100 %d µs); ~%d bytes heap per flow (submitted %d)",
                 flows, rateBps, payload, seconds, m.achievedBps() / 1e6, rateBps * flows / 1e6, m.rateErrorPct(), pps,
-                100.0 * pacerCpu / wall, pacerCpu / 1e3 / Math.max(1, snap.timesNs().length),
-                100.0 * driverCpu / wall, addUs, removeUs, perFlowBytes, submitted);
+                100.0 * pacerCpu / wall, pacerCpu / 1e3 / Math.max(1, snap.timesNs().length), timerPct, rawSendNs / 1e3,
+                100.0 * driverCpu / wall, addUs, medianUs(addNs, 0, 100), medianUs(addNs, flows - 100, flows), removeUs,
+                medianUs(removeNs, 0, 100), medianUs(removeNs, flows - 100, flows), perFlowBytes, submitted);
+    }
+
+    private static long medianUs(long[] ns, int from, int to) {
+        long[] part = java.util.Arrays.copyOfRange(ns, Math.max(0, from), Math.min(ns.length, to));
+        java.util.Arrays.sort(part);
+        return part.length == 0 ? 0 : part[part.length / 2] / 1_000;
     }
 
     private static long pacerCpuNs(ThreadMXBean mx) {

@@ -30,6 +30,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 
@@ -80,7 +81,11 @@ import java.util.stream.Collectors;
 /// keeps the ones that follow it; only these are then looked up (`readlink`), duplicated and
 /// proven by steps 2–4 as above. The raw stage is a narrowing too (a number reused meanwhile is
 /// caught on the duplicate); it replaces a listing of `/proc/self/fd` with a `readlink` per
-/// descriptor and a duplicate per unbound look-alike. The full scan remains the fallback.
+/// descriptor and a duplicate per unbound look-alike. A bound channel that the kernel's lookup
+/// and tables of the calling thread's network namespace do not show (a socket opened in another
+/// namespace) takes the same raw path, its pre-filter comparing addresses. Both first look at
+/// the numbers next to the last one found that way (sockets opened in a row sit side by side).
+/// The full scan remains the fallback.
 ///
 /// The sentinel options were chosen to have no lasting effect and to be ones Quaver never sets:
 /// `TCP_KEEPIDLE` for stream sockets (it only matters once `SO_KEEPALIVE` is on), and
@@ -132,15 +137,18 @@ final class SocketFdFinder {
     }
 
     private final Map<NetworkChannel, Location> cache = Collections.synchronizedMap(new WeakHashMap<>());
-    /// Whether discovery asks the kernel's exact lookup ([SockDiag]) before the tables.
+    /// Whether discovery takes the shortcuts that name one socket: the kernel's exact lookup
+    /// ([SockDiag]) before the tables, and the numbers next to the last raw hit before probing
+    /// every number.
     private final boolean exactLookup;
 
     SocketFdFinder() {
         this(true);
     }
 
-    /// @param exactLookup false to skip the sock_diag step (tests use it to exercise the
-    ///                    sentinel over the look-alikes the tables name)
+    /// @param exactLookup false to skip the sock_diag step and the neighbour look (tests use it
+    ///                    to exercise the sentinel over the look-alikes the tables or the raw
+    ///                    numbers name)
     SocketFdFinder(boolean exactLookup) {
         this.exactLookup = exactLookup;
     }
@@ -259,23 +267,77 @@ final class SocketFdFinder {
                 }
             }
         }
-        if (view.local() == null || view.local().getPort() == 0) {
-            RawNarrowing narrowed = followersAmongRawNumbers(channel, sentinel, view);
-            if (!narrowed.following().isEmpty()) {
-                Optional<Discovery> found = discoverAmong(channel, sentinel, view, narrowed.following());
-                if (found.isPresent()) { // the sentinel told apart the raw candidates
-                    return Optional.of(new Discovery(found.get().location(),
-                            Math.max(found.get().candidates(), narrowed.examined())));
-                }
+        // Unbound, or bound but not in this thread's tables (a socket opened in another network
+        // namespace): the numbers next to the last one found this way, then every descriptor
+        // number. For a bound channel the raw pre-filter compares addresses, so few numbers
+        // reach the sentinel.
+        Optional<Discovery> near = exactLookup ? discoverNearLastRawHit(channel, sentinel, view) : Optional.empty();
+        if (near.isPresent()) {
+            return near;
+        }
+        RawNarrowing narrowed = followersAmongRawNumbers(channel, sentinel, view);
+        if (!narrowed.following().isEmpty()) {
+            Optional<Discovery> found = discoverAmong(channel, sentinel, view, narrowed.following());
+            if (found.isPresent()) { // the sentinel told apart the raw candidates
+                lastRawHit = found.get().location().fd();
+                return Optional.of(new Discovery(found.get().location(),
+                        Math.max(found.get().candidates(), narrowed.examined())));
             }
         }
         return discoverAmong(channel, sentinel, view, listSockets());
     }
 
+    /// How far from the last raw hit [#discoverNearLastRawHit] looks, each way (after the hit
+    /// itself).
+    private static final int RAW_NEIGHBOURS = 8;
+    /// The descriptor number of the last channel found by probing raw numbers (-1: none).
+    private static volatile int lastRawHit = -1;
+
+    /// A channel that the kernel's lookup and tables of the calling thread's namespace do not
+    /// show (unbound, or opened in another namespace) is looked for first next to the last one
+    /// found that way: sockets opened one after the other get neighbouring numbers, so adding
+    /// them one by one costs a few probes each instead of a probe of every descriptor number.
+    /// Each neighbour that passes the raw pre-filter (the channel's addresses; for an unbound
+    /// channel, any unbound socket of its type) is proven or ruled out alone by the sentinel,
+    /// like the single socket the kernel's lookup names.
+    private static Optional<Discovery> discoverNearLastRawHit(NetworkChannel channel, Sentinel sentinel,
+                                                              ChannelView view) {
+        int hint = lastRawHit;
+        if (hint < 0) {
+            return Optional.empty();
+        }
+        for (int distance = 0; distance <= RAW_NEIGHBOURS; distance++) {
+            // the hit itself first: a socket closed and another opened reuse its number
+            for (int fd : distance == 0 ? new int[] {hint} : new int[] {hint + distance, hint - distance}) {
+                if (fd < 0 || BORROWED_FDS.contains(fd) || probe(fd, view) < 0) {
+                    continue; // read-only: harmless even if the number is reused
+                }
+                long inode = inodeOf(fd);
+                if (inode < 0) {
+                    continue;
+                }
+                Optional<Discovery> found = discoverAmong(channel, sentinel, view, List.of(new Location(fd, inode)));
+                if (found.isPresent()) {
+                    lastRawHit = fd;
+                    return found;
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
     /// Descriptor tables larger than this are listed rather than probed number by number.
     private static final int MAX_PROBED_FDS = 16_384;
 
-    /// The narrowing of an unbound channel: the descriptors that followed the sentinel, and
+    /// How many times a discovery probed every descriptor number (for tests of the neighbour look).
+    private static final AtomicLong RAW_SCANS = new AtomicLong();
+
+    /// How many times discoveries have probed every descriptor number so far.
+    static long rawScans() {
+        return RAW_SCANS.get();
+    }
+
+    /// The narrowing by raw descriptor numbers: the descriptors that followed the sentinel, and
     /// how many descriptor numbers it examined (passed the raw pre-filter).
     private record RawNarrowing(List<Location> following, int examined) {
         static final RawNarrowing NONE = new RawNarrowing(List.of(), 0);
@@ -290,6 +352,7 @@ final class SocketFdFinder {
         if (tableSize <= 0 || tableSize > MAX_PROBED_FDS) {
             return RawNarrowing.NONE;
         }
+        RAW_SCANS.incrementAndGet();
         List<Candidate> raw = new ArrayList<>();
         for (int fd = 0; fd < tableSize; fd++) {
             if (BORROWED_FDS.contains(fd)) {

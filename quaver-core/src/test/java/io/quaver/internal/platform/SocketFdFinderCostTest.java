@@ -67,8 +67,8 @@ class SocketFdFinderCostTest {
         SocketFdFinder finder = platform.finder();
         StringBuilder report = new StringBuilder("SocketFdFinder first-lookup cost (median of " + SAMPLES
                 + ", microseconds, thread CPU time / wall time):\n");
-        report.append(String.format("%8s %13s %13s %13s %13s %13s %13s%n", "decoys", "udp-new", "udp-reused",
-                "udp-cold", "tcp-new", "udp-unbnd", "join-new"));
+        report.append(String.format("%8s %13s %13s %13s %13s %13s %13s %13s%n", "decoys", "udp-new", "udp-reused",
+                "udp-cold", "tcp-new", "unbnd-again", "unbnd-new", "join-new"));
         try (TestSockets sockets = new TestSockets()) {
             ServerSocketChannel server = sockets.server();
             DatagramChannel unbound = sockets.datagram(null);
@@ -130,12 +130,13 @@ class SocketFdFinderCostTest {
 
     /// One row: first lookups of new bound datagram channels (a fresh descriptor number; a
     /// number reused from a closed decoy; with the fd index cleared), of new connections, of an
-    /// unbound channel (sentinel over all look-alikes), and a socket join
+    /// unbound channel looked up again (its number is the last raw hit) and of new unbound
+    /// channels (opened in a row: next to the last hit), and a socket join
     /// ([Platform#socketFacts]) of a new bound channel.
     private double[][] measure(TestSockets sockets, ServerSocketChannel server, SocketFdFinder finder,
                              LinuxPlatform platform, Deque<NetworkChannel> reusable, DatagramChannel unbound)
             throws IOException {
-        double[][] row = new double[6][];
+        double[][] row = new double[7][];
         row[0] = median(finder, () -> bound(sockets), () -> { });
         row[1] = median(finder, () -> {
             NetworkChannel victim = reusable.poll();
@@ -147,6 +148,7 @@ class SocketFdFinderCostTest {
         row[2] = median(finder, () -> bound(sockets), ProcNetSockets::clearIndex);
         row[3] = median(finder, () -> sockets.connect(server, null)[0], () -> { });
         row[4] = median(finder, () -> unbound, () -> finder.forget(unbound));
+        row[5] = median(finder, () -> sockets.datagram(null), () -> { });
         long[] cpu = new long[SAMPLES];
         long[] nanos = new long[SAMPLES];
         for (int i = 0; i < SAMPLES; i++) {
@@ -159,7 +161,7 @@ class SocketFdFinderCostTest {
             assertThat(facts.info().family()).isNotEqualTo(SocketInfo.Family.UNKNOWN);
             assertThat(facts.priority()).isPresent();
         }
-        row[5] = medians(cpu, nanos);
+        row[6] = medians(cpu, nanos);
         return row;
     }
 

@@ -117,6 +117,21 @@ class SocketFdFinderTest {
 
     // ---- datagram channels ---------------------------------------------------------------------
 
+    @Test
+    void unboundChannelsOpenedInARowAreFoundNextToEachOtherWithoutProbingEveryNumber() throws IOException {
+        List<DatagramChannel> row = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            row.add(sockets.datagram(null)); // unbound: in none of the kernel's tables
+        }
+        long scansBefore = SocketFdFinder.rawScans();
+        for (DatagramChannel channel : row) {
+            assertIdentifies(channel); // also checks that no decoy (16 of them unbound) changed
+        }
+        assertThat(SocketFdFinder.rawScans() - scansBefore)
+                .as("lookups that probed every descriptor number (the first may: no earlier hit to start from)")
+                .isLessThanOrEqualTo(1);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"default", "INET"})
     void findsUnboundDatagramChannelAmongUnboundDecoys(String familyName) throws IOException {
