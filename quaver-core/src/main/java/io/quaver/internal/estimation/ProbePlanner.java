@@ -18,8 +18,10 @@ import java.util.SplittableRandom;
 ///   train is sent after the bucket has surely refilled (`(B̂ + earlier bytes)/R × 1.2` after
 ///   the last train's result, i.e. after that train drained),
 ///   long enough to pass the largest bucket those bytes allow (`1.1·B_upper·P/(P−R)` plus 24
-///   probes of tail). Bytes that pass within the burst allowance do not load the shaped link,
-///   so that train's budget counts only the bytes beyond B̂.
+///   probes of tail) — only when it fits the phase's budget at the sustained rate R, every
+///   byte counted (G6): a train that outlasts a bucket of B costs more than B, which G6 allows
+///   only above ~(B − 64 KB)/50 ms of capacity (256 KB: ~40 Mbit/s before the phase's earlier
+///   trains, ~90 Mbit/s after them).
 /// * **Sustained-rate check** (goal G3): when the fast phase's trains all passed unslowed (the
 ///   estimate is only a lower bound, [BottleneckEstimate#lowerBound()]: a token bucket's burst
 ///   may have let them through at the sender's pace), one more train, four times the largest
@@ -312,7 +314,7 @@ public final class ProbePlanner {
             }
             if (kneeAfterTrains >= 0) {
                 boolean more = fastTrainsIssued < config.fastTrains() || (kneeAfterTrains >= 2 && !confirmDone);
-                if (more && knee) {
+                if (more && knee && kneeTrainBytes(b) > 0) {
                     // wait until the bucket has surely refilled: it starts refilling once the
                     // last train has drained, which is when its result came back
                     double wait = (b.burstBytes() + bytesBeforeKneeTrain) * 8e9 / b.rateBps() * 1.2;
@@ -358,8 +360,11 @@ public final class ProbePlanner {
         return steadyTrain(b, active);
     }
 
+    /// The fast phase's budget left: 64 KB + R̂·50 ms less everything sent in the phase, R̂
+    /// being the sustained rate (with a token bucket its rate R, never the line rate its burst
+    /// showed: G6 is a share of the capacity).
     private long fastBudgetLeft(BottleneckEstimate b) {
-        long capacity = b == null ? 0 : b.peakRateBps();
+        long capacity = b == null ? 0 : b.rateBps();
         double budget = config.firstBudgetBytes() + capacity * (config.firstBudgetWindowNs() / 8e9);
         long probegapReserve = probegapBytesLeftInFastWindow();
         return (long) budget - fastBytes - probegapReserve;
@@ -413,17 +418,28 @@ public final class ProbePlanner {
         return want > b.maxTrainBytes() ? train(want, config.trainProbeIpBytes()) : null;
     }
 
-    /// A train long enough to pass the largest bucket consistent with what was seen.
+    /// A train long enough to pass the largest bucket consistent with what was seen, or `null`
+    /// when none fits the budget ([#kneeTrainBytes]).
     private ProbeAction.SendTrain kneeTrain(BottleneckEstimate b) {
-        double r = b.rateBps();
-        double p = Math.max(b.peakRateBps(), r * 1.05);
-        double upper = b.burstBytes() + bytesBeforeKneeTrain;
-        double want = 1.1 * upper * p / (p - r) + CONFIRM_TAIL_PROBES * config.trainProbeIpBytes();
-        long left = fastBudgetLeft(b) + b.burstBytes(); // bytes within the burst allowance are free
-        long bytes = (long) Math.min(Math.min(want, config.maxTrainBytes()), left);
+        long bytes = kneeTrainBytes(b);
         confirmDone = true;
         bytesBeforeKneeTrain = 0;
-        return train(bytes, config.trainProbeIpBytes());
+        return bytes > 0 ? train(bytes, config.trainProbeIpBytes()) : null;
+    }
+
+    /// The token-bucket confirmation's size: `1.1·B_upper·P/(P−R)` plus [#CONFIRM_TAIL_PROBES]
+    /// probes of tail, within the fast phase's budget at the sustained rate with every byte
+    /// counted (bytes that pass within the burst allowance are probe load like any other:
+    /// G6's shares are of the bytes sent); 0 when what fits would not even pass the B̂ already
+    /// seen. Behind a 256 KB bucket it fits from ~90 Mbit/s on (64 KB + R·50 ms less the
+    /// phase's earlier trains); below, B̂ stays the level the knee train found.
+    private long kneeTrainBytes(BottleneckEstimate b) {
+        double r = b.rateBps();
+        double p = Math.max(b.peakRateBps(), r * 1.05);
+        double tail = CONFIRM_TAIL_PROBES * config.trainProbeIpBytes();
+        double want = 1.1 * (b.burstBytes() + bytesBeforeKneeTrain) * p / (p - r) + tail;
+        long bytes = (long) Math.min(Math.min(want, config.maxTrainBytes()), fastBudgetLeft(b));
+        return bytes >= b.burstBytes() * p / (p - r) + tail ? bytes : 0;
     }
 
     private ProbeAction.SendTrain steadyTrain(BottleneckEstimate b, boolean active) {
