@@ -50,7 +50,10 @@ import java.util.SplittableRandom;
 /// Train lengths adapt to the path: at least 16 coalescing periods when the sink batches its
 /// timestamps, the growth above to get past a token bucket, and smaller probes (down to
 /// 200 B) when a minimum-length train of full-size probes would break the budget on a slow
-/// path. No probegap probe is sent while a train is still crossing the bottleneck.
+/// path. No probegap probe is sent while a train is still crossing the bottleneck, nor, while
+/// the bottleneck is only a lower bound, until the result of a train longer than any that
+/// passed unslowed (it may be queued behind a token bucket for a second); no paced stream is
+/// sent while the bottleneck is a lower bound.
 ///
 /// A train whose result never came (the sink needs every probe: a shaper's queue overflowed)
 /// is followed at once, in the fast phase, by one a quarter of its size, and no later train of
@@ -513,7 +516,9 @@ public final class ProbePlanner {
     private long streamDue(long nowNs, PathSnapshot path, boolean active) {
         double share = active ? config.activeStreamShare() : config.upkeepStreamShare();
         BottleneckEstimate b = path.bottleneck().orElse(null);
-        if (share <= 0 || b == null || fast || lastTrainNs == Long.MIN_VALUE) {
+        // a lower bound is the sender's pace, not the capacity a stream is paced at (behind a
+        // 2 Mbit/s bucket it made a 5.5 MB stream)
+        if (share <= 0 || b == null || b.lowerBound() || fast || lastTrainNs == Long.MIN_VALUE) {
             return Long.MAX_VALUE;
         }
         long after = Math.max(trainBusyUntilNs, lastTrainNs + config.trainSpacingNs());
@@ -572,6 +577,15 @@ public final class ProbePlanner {
             due = nextProbegapNs;
         } else {
             due = nextBurstNs;
+        }
+        BottleneckEstimate b = path.bottleneck().orElse(null);
+        if (b != null && b.lowerBound() && !lastWasStream && lastTrainBytes > b.maxTrainBytes()
+                && !resultSinceLastTrain(path)) {
+            // a train longer than any that passed unslowed may be queued behind a bucket for
+            // a second or more (480 KB behind 2 Mbit/s and 256 KB: 0.9 s); probes sharing the
+            // shaper meanwhile slow its tail past the session's end (0.6 Mbit/s of probegap
+            // made it 1.3 s): none until its result
+            due = Math.max(due, lastTrainNs + config.trainResultTimeoutNs());
         }
         return Math.max(due, trainBusyUntilNs);
     }

@@ -185,6 +185,30 @@ class ProbePlannerTest {
         }
     }
 
+    /// A 2 Mbit/s bucket of 256 KB whose shaper queue (100 KB) drops the fast phase's 480 KB
+    /// train: the estimate stays a flagged lower bound at the sender's pace. No paced stream is
+    /// sized from it (it was 40 ms at ~1 Gbit/s: 5.5 MB on the test bed), and no probegap probe
+    /// shares the shaper with a train longer than any that passed unslowed until that train's
+    /// result (or loss) is known.
+    @Test
+    void whileTheBottleneckIsALowerBoundNoStreamGoesOutAndProbegapWaitsForALongTrain() {
+        long r = 2 * MBPS;
+        SyntheticPath p = SyntheticPath.builder(10_000 * MBPS).tokenBucket(r, 256 * 1024).senderLine(1_500 * MBPS)
+                .buffer(100_000).propagation(50_000, 50_000).seed(3).build();
+        Harness h = new Harness(p);
+        h.active = true;
+        h.runUntil(5 * S);
+        BottleneckEstimate e = h.snapshot().bottleneck().orElseThrow();
+        assertThat(e.lowerBound()).as("%s", e).isTrue();
+        assertThat(h.streamsBetween(0, 5 * S)).as("%s", h.sent).isZero();
+        List<Harness.Sent> trains = h.sent.stream().filter(x -> x.train() && x.bytes() > 130_000).toList();
+        assertThat(trains).as("%s", h.sent).isNotEmpty();
+        for (Harness.Sent t : trains) {
+            long until = t.atNs() + Harness.LOST_AFTER_NS;
+            assertThat(h.probegapsBetween(t.atNs() + 1, until)).as("probegap while %s was out", t).isZero();
+        }
+    }
+
     @Test
     void probegapRunsContinuouslyOnlyWhileAnAdaptiveFlowIsActive() {
         long cap = 100 * MBPS;
