@@ -18,7 +18,11 @@ import java.util.OptionalLong;
 /// @param source              where the estimates came from
 /// @param burstAllowanceBytes the burst allowance B̂ of a token bucket seen on the path
 ///                            (bytes the shaper lets through above its sustained rate after
-///                            idling), when a probe train outlasted it
+///                            idling), when a probe train outlasted it: the bucket's level
+///                            when that train came, so at least this much (exact when the
+///                            bucket was full; below ~90 Mbit/s the probe budget, 1 % of the
+///                            capacity, does not allow draining a 256 KB bucket again to
+///                            confirm it)
 /// @param burstAtLeastBytes   present while no probe train has been slowed by the path: the
 ///                            sustained rate is then unknown, [#bottleneckBps()] is only a
 ///                            lower bound (what the path carried), and a token bucket with a
