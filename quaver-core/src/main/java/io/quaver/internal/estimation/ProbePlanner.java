@@ -175,6 +175,7 @@ public final class ProbePlanner {
     private long trainBusyUntilNs = Long.MIN_VALUE;
     private long retryNs = RETRY_MIN_NS;
     private long lastResultNs = Long.MIN_VALUE;
+    private int resultsPending; // trains and streams issued whose outcome is not known yet
     private int fastProbegaps;
     private boolean lastTrainLost;
     private long fastCeilingBytes = Long.MAX_VALUE;
@@ -210,7 +211,17 @@ public final class ProbePlanner {
     /// estimator has it, valid or not); `false` = it was lost (typically a shaper's queue
     /// dropped its tail). Either way the fast phase goes on at once rather than waiting for
     /// [Config#trainResultTimeoutNs()]; after a loss the next train is smaller.
+    ///
+    /// An outcome that comes after the next train was already issued (the prober reports it
+    /// once the session is closed, while the estimate it fed let the next train go: 40 ms late
+    /// on a loaded host) is the earlier train's: it is not taken for the newer train's result
+    /// (that sent a 480 KB train into a 2 Mbit/s shaper still draining the one before: lost).
     public void onTrainResult(long nowNs, boolean summary) {
+        if (resultsPending > 1) {
+            resultsPending--;
+            return;
+        }
+        resultsPending = 0;
         lastResultNs = nowNs;
         if (lastWasStream) {
             return; // a stream's loss says nothing about the fast phase's train sizes
@@ -219,6 +230,12 @@ public final class ProbePlanner {
         if (!summary && fast && lastTrainBytes > 0) {
             fastCeilingBytes = Math.min(fastCeilingBytes, lastTrainBytes / 2);
         }
+    }
+
+    /// A train or stream issued earlier will have no outcome reported (no sink answered its
+    /// handshake).
+    public void onTrainAbandoned(long nowNs) {
+        resultsPending = Math.max(0, resultsPending - 1);
     }
 
     /// Whether a fast first measurement is under way.
@@ -500,6 +517,7 @@ public final class ProbePlanner {
             retryNs = RETRY_MIN_NS;
         }
         lastTrainNs = nowNs;
+        resultsPending++;
         lastWasStream = false;
         lastTrainBytes = t.bytes();
         long capacity = b == null ? 0 : b.peakRateBps();
@@ -562,6 +580,7 @@ public final class ProbePlanner {
 
     private ProbeAction issueStream(long nowNs, ProbeAction.SendTrain t) {
         lastStreamNs = nowNs;
+        resultsPending++;
         lastWasStream = true;
         trainBusyUntilNs = nowNs + t.gapNs() * t.count() + AFTER_TRAIN_MARGIN_NS;
         return t;

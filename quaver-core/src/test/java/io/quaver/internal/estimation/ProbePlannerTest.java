@@ -209,6 +209,42 @@ class ProbePlannerTest {
         }
     }
 
+    /// The prober reports a train's outcome after closing its session; on a loaded host that
+    /// can come after the estimate it fed already let the next train go. That late outcome is
+    /// the earlier train's: the planner still waits for the newer train's result (or timeout)
+    /// before the next one, which would otherwise be queued behind it (recorded behind a
+    /// 2 Mbit/s bucket: a 480 KB train sent 50 ms after a 231 KB one, lost).
+    @Test
+    void aLateOutcomeOfTheTrainBeforeIsNotTheNewerTrainsResult() {
+        ProbePlanner planner = new ProbePlanner();
+        long now = 0;
+        assertThat(nextTrain(planner, now, PathSnapshot.none(now), 100 * MS)).isNotNull(); // train 1
+        // train 1's summary fed the estimator at 100 ms: a lower bound at the sender's pace
+        BottleneckEstimate e = new BottleneckEstimate(1_000_000_000L, 1_000_000_000L, -1, false, 0, 0.5, 1, 12_000,
+                false, 100 * MS, true);
+        PathSnapshot seen = new PathSnapshot(Optional.of(e), Optional.empty(), Optional.empty(), 100 * MS);
+        ProbeAction.SendTrain second = nextTrain(planner, 100 * MS, seen, 200 * MS);
+        assertThat(second).as("train 2 follows train 1's estimate").isNotNull();
+        planner.onTrainResult(140 * MS, true); // train 1's outcome, late
+        assertThat(nextTrain(planner, 141 * MS, seen, 1_000 * MS)).as("no train 3 before train 2's result")
+                .isNull();
+        planner.onTrainResult(1_000 * MS, true); // train 2's
+        assertThat(nextTrain(planner, 1_000 * MS, seen, 1_100 * MS)).as("then train 3").isNotNull();
+    }
+
+    /// The first back-to-back train the planner asks for in `[fromNs, toNs)`, or `null`.
+    private static ProbeAction.SendTrain nextTrain(ProbePlanner planner, long fromNs, PathSnapshot path, long toNs) {
+        long now = fromNs;
+        while (now < toNs) {
+            ProbeAction a = planner.nextAction(now, new PlannerState(true, path));
+            if (a instanceof ProbeAction.SendTrain t && !t.paced()) {
+                return t;
+            }
+            now = a instanceof ProbeAction.Idle idle ? Math.max(now + 1, idle.untilNs()) : now + 1;
+        }
+        return null;
+    }
+
     @Test
     void probegapRunsContinuouslyOnlyWhileAnAdaptiveFlowIsActive() {
         long cap = 100 * MBPS;
