@@ -1,19 +1,14 @@
 package io.quaver;
 
-import io.quaver.internal.Engine;
-import io.quaver.internal.probe.NetnsProbeSockets;
-import io.quaver.testkit.Availability;
 import io.quaver.testkit.NetnsTestBed;
 import io.quaver.testkit.NetnsTestBed.Node;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.net.InetSocketAddress;
 import java.nio.channels.DatagramChannel;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -29,42 +24,32 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class NetnsFaultTest {
     private static final long SETTLE_NS = TimeUnit.SECONDS.toNanos(15);
+    private NetnsTracking net;
     private NetnsTestBed bed;
-    private QosSink sink;
 
     @BeforeEach
     void up() throws Exception {
-        Availability avail = NetnsTestBed.availability();
-        Assumptions.assumeTrue(avail.ok(), avail.reason());
-        bed = NetnsTestBed.builder().ipv6(false).build();
-        sink = bed.inNamespace(Node.B, () -> QosSink.start(SinkOptions.defaults().withBindAddress(bed.ipv4(Node.B))
-                .withPort(0)));
-        Engine.embedded().tracking().setSocketFactory(NetnsProbeSockets.in(bed, Node.A));
+        net = NetnsTracking.start(NetnsTestBed.builder());
+        bed = net.bed;
     }
 
     @AfterEach
     void down() {
-        Engine.embedded().tracking().setSocketFactory(null);
-        if (sink != null) {
-            sink.close();
-        }
-        if (bed != null) {
-            bed.close();
+        if (net != null) {
+            net.close();
         }
     }
 
     private QosSubsystem handle() {
-        return QosSubsystem.open(QosOptions.defaults().withPrivileged(false).withSinkPort(sink.port())
-                .withOffLinkExperiments(true).withTrackingGracePeriod(Duration.ZERO));
+        return net.handle();
     }
 
     private InetSocketAddress client() {
-        return new InetSocketAddress(bed.ipv4(Node.B), 0);
+        return net.client();
     }
 
     private DatagramChannel flowSocket() throws Exception {
-        return bed.inNamespace(Node.A, () -> DatagramChannel.open()
-                .connect(new InetSocketAddress(bed.ipv4(Node.B), 40_000)));
+        return net.flowSocket();
     }
 
     /// Tracks the client and measures on an adaptive flow; returns the flow with a

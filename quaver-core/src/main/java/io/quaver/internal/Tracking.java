@@ -545,7 +545,8 @@ public final class Tracking {
                         .getHostAddress() + "; try again shortly");
             }
         }
-        return new FlowFundamentals(e.bottleneckBps(), e.availableBps(), e.rttUs(), FlowFundamentals.Source.PROBING);
+        return new FlowFundamentals(e.bottleneckBps(), e.availableBps(), e.rttUs(), FlowFundamentals.Source.PROBING,
+                e.burstAllowanceBytes(), e.burstAtLeastBytes());
     }
 
     private static QosException unreachable(InetSocketAddress destination, ClientProber prober) {

@@ -244,10 +244,13 @@ public final class ControlProtocol {
         optional(w, f.availableBps());
         optional(w, f.rttUs());
         w.u8(f.source().ordinal());
+        optional(w, f.burstAllowanceBytes());
+        optional(w, f.burstAtLeastBytes());
     }
 
     static FlowFundamentals fundamentals(Wire.Reader r) throws Wire.Malformed {
-        return new FlowFundamentals(optional(r), optional(r), optional(r), r.enumOf(FlowFundamentals.Source.class));
+        return new FlowFundamentals(optional(r), optional(r), optional(r), r.enumOf(FlowFundamentals.Source.class),
+                optional(r), optional(r));
     }
 
     private static final RecordComponent[] METRIC_FIELDS = QosMetrics.class.getRecordComponents();

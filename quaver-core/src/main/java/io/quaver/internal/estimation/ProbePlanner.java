@@ -18,8 +18,10 @@ import java.util.SplittableRandom;
 ///   train is sent after the bucket has surely refilled (`(B̂ + earlier bytes)/R × 1.2` after
 ///   the last train's result, i.e. after that train drained),
 ///   long enough to pass the largest bucket those bytes allow (`1.1·B_upper·P/(P−R)` plus 24
-///   probes of tail). Bytes that pass within the burst allowance do not load the shaped link,
-///   so that train's budget counts only the bytes beyond B̂.
+///   probes of tail) — only when it fits the phase's budget at the sustained rate R, every
+///   byte counted (G6): a train that outlasts a bucket of B costs more than B, which G6 allows
+///   only above ~(B − 64 KB)/50 ms of capacity (256 KB: ~40 Mbit/s before the phase's earlier
+///   trains, ~90 Mbit/s after them).
 /// * **Sustained-rate check** (goal G3): when the fast phase's trains all passed unslowed (the
 ///   estimate is only a lower bound, [BottleneckEstimate#lowerBound()]: a token bucket's burst
 ///   may have let them through at the sender's pace), one more train, four times the largest
@@ -48,7 +50,10 @@ import java.util.SplittableRandom;
 /// Train lengths adapt to the path: at least 16 coalescing periods when the sink batches its
 /// timestamps, the growth above to get past a token bucket, and smaller probes (down to
 /// 200 B) when a minimum-length train of full-size probes would break the budget on a slow
-/// path. No probegap probe is sent while a train is still crossing the bottleneck.
+/// path. No probegap probe is sent while a train is still crossing the bottleneck, nor, while
+/// the bottleneck is only a lower bound, until the result of a train longer than any that
+/// passed unslowed (it may be queued behind a token bucket for a second); no paced stream is
+/// sent while the bottleneck is a lower bound.
 ///
 /// A train whose result never came (the sink needs every probe: a shaper's queue overflowed)
 /// is followed at once, in the fast phase, by one a quarter of its size, and no later train of
@@ -170,6 +175,7 @@ public final class ProbePlanner {
     private long trainBusyUntilNs = Long.MIN_VALUE;
     private long retryNs = RETRY_MIN_NS;
     private long lastResultNs = Long.MIN_VALUE;
+    private int resultsPending; // trains and streams issued whose outcome is not known yet
     private int fastProbegaps;
     private boolean lastTrainLost;
     private long fastCeilingBytes = Long.MAX_VALUE;
@@ -205,7 +211,17 @@ public final class ProbePlanner {
     /// estimator has it, valid or not); `false` = it was lost (typically a shaper's queue
     /// dropped its tail). Either way the fast phase goes on at once rather than waiting for
     /// [Config#trainResultTimeoutNs()]; after a loss the next train is smaller.
+    ///
+    /// An outcome that comes after the next train was already issued (the prober reports it
+    /// once the session is closed, while the estimate it fed let the next train go: 40 ms late
+    /// on a loaded host) is the earlier train's: it is not taken for the newer train's result
+    /// (that sent a 480 KB train into a 2 Mbit/s shaper still draining the one before: lost).
     public void onTrainResult(long nowNs, boolean summary) {
+        if (resultsPending > 1) {
+            resultsPending--;
+            return;
+        }
+        resultsPending = 0;
         lastResultNs = nowNs;
         if (lastWasStream) {
             return; // a stream's loss says nothing about the fast phase's train sizes
@@ -214,6 +230,12 @@ public final class ProbePlanner {
         if (!summary && fast && lastTrainBytes > 0) {
             fastCeilingBytes = Math.min(fastCeilingBytes, lastTrainBytes / 2);
         }
+    }
+
+    /// A train or stream issued earlier will have no outcome reported (no sink answered its
+    /// handshake).
+    public void onTrainAbandoned(long nowNs) {
+        resultsPending = Math.max(0, resultsPending - 1);
     }
 
     /// Whether a fast first measurement is under way.
@@ -312,7 +334,7 @@ public final class ProbePlanner {
             }
             if (kneeAfterTrains >= 0) {
                 boolean more = fastTrainsIssued < config.fastTrains() || (kneeAfterTrains >= 2 && !confirmDone);
-                if (more && knee) {
+                if (more && knee && kneeTrainBytes(b) > 0) {
                     // wait until the bucket has surely refilled: it starts refilling once the
                     // last train has drained, which is when its result came back
                     double wait = (b.burstBytes() + bytesBeforeKneeTrain) * 8e9 / b.rateBps() * 1.2;
@@ -358,8 +380,11 @@ public final class ProbePlanner {
         return steadyTrain(b, active);
     }
 
+    /// The fast phase's budget left: 64 KB + R̂·50 ms less everything sent in the phase, R̂
+    /// being the sustained rate (with a token bucket its rate R, never the line rate its burst
+    /// showed: G6 is a share of the capacity).
     private long fastBudgetLeft(BottleneckEstimate b) {
-        long capacity = b == null ? 0 : b.peakRateBps();
+        long capacity = b == null ? 0 : b.rateBps();
         double budget = config.firstBudgetBytes() + capacity * (config.firstBudgetWindowNs() / 8e9);
         long probegapReserve = probegapBytesLeftInFastWindow();
         return (long) budget - fastBytes - probegapReserve;
@@ -413,17 +438,28 @@ public final class ProbePlanner {
         return want > b.maxTrainBytes() ? train(want, config.trainProbeIpBytes()) : null;
     }
 
-    /// A train long enough to pass the largest bucket consistent with what was seen.
+    /// A train long enough to pass the largest bucket consistent with what was seen, or `null`
+    /// when none fits the budget ([#kneeTrainBytes]).
     private ProbeAction.SendTrain kneeTrain(BottleneckEstimate b) {
-        double r = b.rateBps();
-        double p = Math.max(b.peakRateBps(), r * 1.05);
-        double upper = b.burstBytes() + bytesBeforeKneeTrain;
-        double want = 1.1 * upper * p / (p - r) + CONFIRM_TAIL_PROBES * config.trainProbeIpBytes();
-        long left = fastBudgetLeft(b) + b.burstBytes(); // bytes within the burst allowance are free
-        long bytes = (long) Math.min(Math.min(want, config.maxTrainBytes()), left);
+        long bytes = kneeTrainBytes(b);
         confirmDone = true;
         bytesBeforeKneeTrain = 0;
-        return train(bytes, config.trainProbeIpBytes());
+        return bytes > 0 ? train(bytes, config.trainProbeIpBytes()) : null;
+    }
+
+    /// The token-bucket confirmation's size: `1.1·B_upper·P/(P−R)` plus [#CONFIRM_TAIL_PROBES]
+    /// probes of tail, within the fast phase's budget at the sustained rate with every byte
+    /// counted (bytes that pass within the burst allowance are probe load like any other:
+    /// G6's shares are of the bytes sent); 0 when what fits would not even pass the B̂ already
+    /// seen. Behind a 256 KB bucket it fits from ~90 Mbit/s on (64 KB + R·50 ms less the
+    /// phase's earlier trains); below, B̂ stays the level the knee train found.
+    private long kneeTrainBytes(BottleneckEstimate b) {
+        double r = b.rateBps();
+        double p = Math.max(b.peakRateBps(), r * 1.05);
+        double tail = CONFIRM_TAIL_PROBES * config.trainProbeIpBytes();
+        double want = 1.1 * (b.burstBytes() + bytesBeforeKneeTrain) * p / (p - r) + tail;
+        long bytes = (long) Math.min(Math.min(want, config.maxTrainBytes()), fastBudgetLeft(b));
+        return bytes >= b.burstBytes() * p / (p - r) + tail ? bytes : 0;
     }
 
     private ProbeAction.SendTrain steadyTrain(BottleneckEstimate b, boolean active) {
@@ -481,6 +517,7 @@ public final class ProbePlanner {
             retryNs = RETRY_MIN_NS;
         }
         lastTrainNs = nowNs;
+        resultsPending++;
         lastWasStream = false;
         lastTrainBytes = t.bytes();
         long capacity = b == null ? 0 : b.peakRateBps();
@@ -497,7 +534,9 @@ public final class ProbePlanner {
     private long streamDue(long nowNs, PathSnapshot path, boolean active) {
         double share = active ? config.activeStreamShare() : config.upkeepStreamShare();
         BottleneckEstimate b = path.bottleneck().orElse(null);
-        if (share <= 0 || b == null || fast || lastTrainNs == Long.MIN_VALUE) {
+        // a lower bound is the sender's pace, not the capacity a stream is paced at (behind a
+        // 2 Mbit/s bucket it made a 5.5 MB stream)
+        if (share <= 0 || b == null || b.lowerBound() || fast || lastTrainNs == Long.MIN_VALUE) {
             return Long.MAX_VALUE;
         }
         long after = Math.max(trainBusyUntilNs, lastTrainNs + config.trainSpacingNs());
@@ -541,6 +580,7 @@ public final class ProbePlanner {
 
     private ProbeAction issueStream(long nowNs, ProbeAction.SendTrain t) {
         lastStreamNs = nowNs;
+        resultsPending++;
         lastWasStream = true;
         trainBusyUntilNs = nowNs + t.gapNs() * t.count() + AFTER_TRAIN_MARGIN_NS;
         return t;
@@ -556,6 +596,15 @@ public final class ProbePlanner {
             due = nextProbegapNs;
         } else {
             due = nextBurstNs;
+        }
+        BottleneckEstimate b = path.bottleneck().orElse(null);
+        if (b != null && b.lowerBound() && !lastWasStream && lastTrainBytes > b.maxTrainBytes()
+                && !resultSinceLastTrain(path)) {
+            // a train longer than any that passed unslowed may be queued behind a bucket for
+            // a second or more (480 KB behind 2 Mbit/s and 256 KB: 0.9 s); probes sharing the
+            // shaper meanwhile slow its tail past the session's end (0.6 Mbit/s of probegap
+            // made it 1.3 s): none until its result
+            due = Math.max(due, lastTrainNs + config.trainResultTimeoutNs());
         }
         return Math.max(due, trainBusyUntilNs);
     }

@@ -35,6 +35,8 @@ public final class PlannerScheduler implements ProbeScheduler {
     public void onTrainResult(long nowNs, TrainOutcome outcome) {
         if (outcome != TrainOutcome.NO_SINK) {
             planner.onTrainResult(nowNs, outcome == TrainOutcome.SUMMARY);
+        } else {
+            planner.onTrainAbandoned(nowNs);
         }
     }
 }

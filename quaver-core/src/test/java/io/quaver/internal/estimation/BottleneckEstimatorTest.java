@@ -113,7 +113,12 @@ class BottleneckEstimatorTest {
         return (estimate - truth) / truth;
     }
 
-    /// G3 with the planner choosing the trains: a tbf at 20 Mbit/s on a 1 Gbit/s line.
+    /// G3 with the planner choosing the trains: a tbf at 20 Mbit/s on a 1 Gbit/s line. The
+    /// train that finds a 256 KB bucket follows the fast phase's 12 and 120 KB trains at once,
+    /// so the bucket has not refilled and B̂ is its level then (B less up to the 132 KB those
+    /// trains took): confirming it with a train after a refill would cost more than G6 allows
+    /// at 20 Mbit/s (64 KB + R·50 ms = 189 KB for the whole phase), so B̂ stays a lower bound
+    /// there, never above the allowance.
     @ParameterizedTest(name = "burst {0} B")
     @ValueSource(ints = {10_240, 32_768, 262_144})
     void plannerFindsTheTokenBucket(int burst) {
@@ -127,7 +132,12 @@ class BottleneckEstimatorTest {
             assertThat((double) e.rateBps()).as(why).isLessThanOrEqualTo(1.10 * r);
             assertThat(rel(e.rateBps(), r)).as(why).isCloseTo(0, within(0.05));
             assertThat(e.burstDetected()).as(why).isTrue();
-            assertThat(rel(e.burstBytes(), burst)).as(why).isCloseTo(0, within(0.25));
+            if (burst <= 64 * 1024) {
+                assertThat(rel(e.burstBytes(), burst)).as(why).isCloseTo(0, within(0.25));
+            } else {
+                assertThat(e.burstBytes()).as(why).isBetween(burst - 132_000L, (long) (1.05 * burst));
+                assertThat(h.trainsBetween(0, 2_000 * MS)).as("no confirmation train: " + why).isEqualTo(3);
+            }
             if (seed == 1) {
                 System.out.printf("G3 burst %d B: estimate %d bit/s, B^ %d B (%+.1f%%), fast phase %d B in %d trains, %s%n",
                         burst, e.rateBps(), e.burstBytes(), rel(e.burstBytes(), burst) * 100,

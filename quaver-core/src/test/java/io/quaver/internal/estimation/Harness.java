@@ -19,6 +19,8 @@ final class Harness {
     final ProbePlanner planner;
     final List<Sent> sent = new ArrayList<>();
     final List<TrainAnalysis> analyses = new ArrayList<>();
+    /// When each of [#analyses] arrived.
+    final List<Long> analysedAtNs = new ArrayList<>();
     final List<SpruceEstimator.Stream> streams = new ArrayList<>();
     private final PriorityQueue<Event> events = new PriorityQueue<>((a, b) -> a.atNs != b.atNs
             ? Long.compare(a.atNs, b.atNs) : Long.compare(a.order, b.order));
@@ -62,6 +64,7 @@ final class Harness {
                     } else if (tr.complete()) {
                         schedule(tr.summaryAtNs(), () -> {
                             analyses.add(estimator.onTrain(tr.summaryAtNs(), tr.sampleWithSendTimes()));
+                            analysedAtNs.add(tr.summaryAtNs());
                             planner.onTrainResult(tr.summaryAtNs(), true);
                         });
                     } else {

@@ -169,6 +169,44 @@ class QueueOnsetTest {
         }
     }
 
+    /// The test bed's `tbf` with a 256 KB burst under CBR cross traffic: a train longer than
+    /// the bucket sits in the shaper's queue, its probes count against the sender's socket
+    /// buffer (Linux charges an skb to its socket until it leaves the qdisc; 212 KB by default,
+    /// ~90 full-size probes), so the sender's write blocks for tens of ms every ~50 probes. The
+    /// cross traffic that arrives meanwhile queues between two probes: periodic 10–30 ms
+    /// receive gaps (recorded: 18–26 ms every ~60 probes at 10 Mbit/s with 30 % CBR), which
+    /// were read as timestamp batches — the tail at the batch-to-batch rate (4–6 Mbit/s for
+    /// 10), or the queue threshold raised to twice an 80 ms "period" so that the train looked
+    /// unslowed, a lower bound at the sender's rate. Gaps ending in a probe the sender could
+    /// not write at once are left out: the tail gives R and the head B̂.
+    @ParameterizedTest(name = "tbf {0} Mbit/s, CBR {1} %")
+    @CsvSource({"10, 30", "10, 60", "50, 30", "50, 60", "2, 30"})
+    void aSenderBlockedByItsSocketBufferLeavesCrossTrafficGapsThatAreNotBatches(long rateMbps, int crossPct) {
+        long r = rateMbps * MBPS;
+        int burst = 256 * 1024;
+        List<Double> rateErrors = new ArrayList<>();
+        List<Double> burstErrors = new ArrayList<>();
+        for (long seed = 1; seed <= 10; seed++) {
+            SyntheticPath p = SyntheticPath.builder(10_000 * MBPS).tokenBucket(r, burst).senderLine(1_500 * MBPS)
+                    .senderBuffer(135_000).cbrCross(r * crossPct / 100, 1242).propagation(50 * US, 50 * US)
+                    .stampJitter(2 * US).seed(seed).build();
+            SyntheticPath.Train t = p.sendTrain(500 * MS, 1500, 320);
+            TrainAnalysis a = TrainDispersion.analyse(t.sampleWithSendTimes());
+            String why = "seed " + seed + ": " + a;
+            assertThat(a.method()).as(why).isEqualTo(TrainAnalysis.Method.TOKEN_BUCKET_TAIL);
+            assertThat(a.senderLimited()).as(why).isFalse();
+            assertThat(a.coalescingDetected()).as(why).isFalse();
+            rateErrors.add(rel(a.rateBps(), r));
+            burstErrors.add(rel(a.burstBytes(), burst));
+        }
+        Stats rate = Stats.ofAbs(rateErrors);
+        Stats b = Stats.ofAbs(burstErrors);
+        System.out.printf("G2/G3 tbf %d Mbit/s 256 KB, CBR %d %%, blocked sender: rate %s, burst %s%n", rateMbps,
+                crossPct, rate, b);
+        assertThat(rate.max()).as("%s", rate).isLessThanOrEqualTo(0.05);
+        assertThat(b.max()).as("%s", b).isLessThanOrEqualTo(0.25);
+    }
+
     /// [MS-QLPB] 100 ns deltas → times from 0.
     private static long[] ticks(long... deltas100ns) {
         long[] t = new long[deltas100ns.length + 1];

@@ -60,6 +60,7 @@ final class SyntheticPath {
         private long interfaceSpeedBps;
         private double senderStallShare;
         private long senderStallMaxNs;
+        private long senderBufferBytes;
         private long seed = 1;
         private int burstPackets = 1;
         private long burstLineBps = 1_000_000_000L;
@@ -135,6 +136,16 @@ final class SyntheticPath {
             return this;
         }
 
+        /// The sender's socket send buffer, bytes: a probe's bytes count against it until the
+        /// bottleneck has sent the probe on (Linux charges an skb to its socket until it is
+        /// freed), and a write that would overflow it blocks until half of it is free. The
+        /// send stamp is taken before the write, as [io.quaver.internal.probe.ClientProber]
+        /// does, so a blocked probe's stamp is early; cross traffic enters the queue meanwhile.
+        Builder senderBuffer(long bytes) {
+            senderBufferBytes = bytes;
+            return this;
+        }
+
         Builder stampJitter(long jitterNs) {
             stampJitterNs = jitterNs;
             return this;
@@ -192,6 +203,7 @@ final class SyntheticPath {
     private int nextCrossBytes;
     private int burstLeft;
     private final ArrayDeque<double[]> queue = new ArrayDeque<>();
+    private final ArrayDeque<double[]> ownQueue = new ArrayDeque<>(); // {depart, bytes} of the sender's probes
     private double queuedBytes;
     private double lastStampNs = Double.NEGATIVE_INFINITY;
     private double lastSinkActivityNs = Double.NEGATIVE_INFINITY;
@@ -287,14 +299,18 @@ final class SyntheticPath {
             if (c.senderStallShare > 0 && i > 0 && senderRnd.nextDouble() < c.senderStallShare) {
                 sendAt += senderRnd.nextDouble() * c.senderStallMaxNs;
             }
-            double leaves = sendAt + tx;
             send[i] = (long) Math.floor(sendAt);
+            sendAt = afterSendBuffer(sendAt, probeIpBytes);
+            double leaves = sendAt + tx;
             sendAt = leaves;
             advanceCross(leaves);
             double depart = serve(leaves, probeIpBytes);
             if (Double.isNaN(depart)) {
                 complete = false;
                 continue;
+            }
+            if (c.senderBufferBytes > 0) {
+                ownQueue.addLast(new double[] {depart, probeIpBytes});
             }
             double arrive = depart + c.forwardPropNs;
             stampTrue[i] = sinkReceive(arrive);
@@ -311,6 +327,31 @@ final class SyntheticPath {
         }
         long summaryAt = (long) Math.ceil(last + 50_000 + c.reversePropNs);
         return new Train(send, stamp, deltas, summaryAt, probeIpBytes, c.interfaceSpeedBps, complete);
+    }
+
+    /// When a write of `bytes` at `atNs` completes: at once, or, when the sender's buffer
+    /// holds too many of its probes still waiting at the bottleneck, once half of it is free.
+    private double afterSendBuffer(double atNs, int bytes) {
+        if (c.senderBufferBytes <= 0) {
+            return atNs;
+        }
+        double held = 0;
+        while (!ownQueue.isEmpty() && ownQueue.peekFirst()[0] <= atNs) {
+            ownQueue.pollFirst();
+        }
+        for (double[] q : ownQueue) {
+            held += q[1];
+        }
+        if (held + bytes <= c.senderBufferBytes) {
+            return atNs;
+        }
+        double t = atNs;
+        while (!ownQueue.isEmpty() && held > c.senderBufferBytes / 2.0) {
+            double[] q = ownQueue.pollFirst();
+            held -= q[1];
+            t = Math.max(t, q[0]);
+        }
+        return t;
     }
 
     /// Sends one probegap probe at `sendNs`; `null` if it was lost.
