@@ -225,7 +225,8 @@ public final class PathEstimator {
     ///   Spruce's (a token bucket lets smooth cross traffic through out of its burst allowance,
     ///   unseen by small probes), or Spruce higher while the return trips show timestamp noise
     ///   ([#NOISY_SHARE]: ProbeGap then counts that noise as queueing; a user-space relay read
-    ///   35–60 % low) — and ProbeGap otherwise: a single stream behind Poisson cross traffic
+    ///   35–60 % low) or by [#FAR_ERRORS] combined errors with ProbeGap seeing the larger load
+    ///   by that factor — and ProbeGap otherwise: a single stream behind Poisson cross traffic
     ///   strays beyond twice its error in ~10 % of cases (virtual time), ProbeGap's seconds-long
     ///   time average does not.
     static Choice decide(AvailableEstimate pg, SpruceEstimate s, long capacityBps) {
@@ -239,13 +240,22 @@ public final class PathEstimator {
         if (diff <= agreeBps(s, pg, capacityBps)) {
             return spruceError(s) < probegapError(pg) ? Choice.SPRUCE : Choice.PROBEGAP;
         }
+        double loadPg = 1 - pg.availableBps() / (double) capacityBps;
+        double loadSpruce = 1 - s.availableBps() / (double) capacityBps;
         if (s.availableBps() < pg.availableBps()) {
-            double loadPg = 1 - pg.availableBps() / (double) capacityBps;
-            double loadSpruce = 1 - s.availableBps() / (double) capacityBps;
             return loadPg <= LOAD_RATIO * loadSpruce ? Choice.SPRUCE : Choice.PROBEGAP;
         }
-        return pg.reverseNoiseShare() >= NOISY_SHARE ? Choice.SPRUCE : Choice.PROBEGAP;
+        boolean factor = loadSpruce <= LOAD_RATIO * loadPg
+                && diff > FAR_ERRORS * combinedError(s, pg) * capacityBps;
+        return pg.reverseNoiseShare() >= NOISY_SHARE || factor ? Choice.SPRUCE : Choice.PROBEGAP;
     }
+
+    /// See [#decide]: Spruce higher than ProbeGap by more than this many combined errors,
+    /// and ProbeGap seeing the larger load by the factor [#LOAD_RATIO], is noise that the
+    /// return trips did not show (an emulator's forward relay late more often than its reverse
+    /// one) rather than a stray stream (a single stream behind Poisson cross traffic strayed by
+    /// 2.1 combined errors in the virtual-time G1 runs; three cover ~97 % of them).
+    static final double FAR_ERRORS = 3;
 
     /// Whether Spruce's estimate replaces ProbeGap's outright ([#decide]).
     static boolean spruceOverrides(AvailableEstimate pg, SpruceEstimate s, long capacityBps) {

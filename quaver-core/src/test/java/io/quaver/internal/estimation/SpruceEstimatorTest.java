@@ -249,10 +249,22 @@ class SpruceEstimatorTest {
         AvailableEstimate jitter = new AvailableEstimate(4_000_000, 0.6, 2000, 2 * S, c, 150_000, 0, 0, 0, 500_000,
                 AvailableEstimate.Method.PROBEGAP, 0.2);
         assertThat(PathEstimator.spruceOverrides(jitter, missed, c)).as("return trips show timestamp noise").isTrue();
-        AvailableEstimate clean = new AvailableEstimate(4_000_000, 0.6, 2000, 2 * S, c, 150_000, 0, 0, 0, 500_000,
+        SpruceEstimate higher = new SpruceEstimate(9_900_000, 1, 30, 0.0, 0.04, S, c, 0);
+        AvailableEstimate clean = new AvailableEstimate(8_600_000, 0.14, 2000, 2 * S, c, 150_000, 0, 0, 0, 500_000,
                 AvailableEstimate.Method.PROBEGAP, 0.0);
-        assertThat(PathEstimator.decide(clean, missed, c)).as("no sign of noise: ProbeGap's time average")
+        assertThat(PathEstimator.decide(clean, higher, c))
+                .as("2-3 combined errors apart, no sign of noise: ProbeGap's time average")
                 .isEqualTo(PathEstimator.Choice.PROBEGAP);
+        AvailableEstimate noisy2 = new AvailableEstimate(8_600_000, 0.14, 2000, 2 * S, c, 150_000, 0, 0, 0, 500_000,
+                AvailableEstimate.Method.PROBEGAP, 0.2);
+        assertThat(PathEstimator.decide(noisy2, higher, c)).as("the same with return-trip noise: ProbeGap's error grows")
+                .isEqualTo(PathEstimator.Choice.MEAN);
+        assertThat(PathEstimator.spruceWeight(higher, noisy2)).isGreaterThan(0.9);
+        AvailableEstimate far = new AvailableEstimate(4_000_000, 0.6, 2000, 2 * S, c, 150_000, 0, 0, 0, 500_000,
+                AvailableEstimate.Method.PROBEGAP, 0.0);
+        assertThat(PathEstimator.decide(far, missed, c))
+                .as("beyond three combined errors and a factor in the load: noise the return trips did not show")
+                .isEqualTo(PathEstimator.Choice.SPRUCE);
     }
 
     private static SpruceEstimate streams(SyntheticPath path, long capacityBps, int count, long seed) {
