@@ -45,7 +45,7 @@ import java.util.regex.Pattern;
 ///   UDP CBR or one rate-limited TCP stream (both iperf3, A → B); the sink runs in B, the
 ///   prober's sockets are in A;
 /// * **emu**: the in-process [LinkEmulator] at 20 Mbit/s with one-way delay 1/10/50/100 ms,
-///   cross traffic 0/30 % CBR (virtual).
+///   cross traffic 0/30/65 % CBR (virtual; 65 % is AdaptiveBenchmark's 13 Mbit/s base load).
 ///
 /// For each scenario the prober runs with an adaptive flow's load (probegap every 1 ms) for
 /// the measurement time, sampling its estimates every 20 ms: time to the first estimate (all
@@ -65,7 +65,7 @@ import java.util.regex.Pattern;
 /// 1500-byte probe packet costs 1514 bytes: truth = rate × 1500 / 1514; available = truth ×
 /// (1 − cross share). The emulator counts IP bytes (28-byte overhead per datagram).
 ///
-/// Usage: `PathBenchmark [--quick] [--interim] [--methods auto,probegap,spruce] [--only emu|netns]
+/// Usage: `PathBenchmark [--quick] [--verbose] [--interim] [--methods auto,probegap,spruce] [--only emu|netns]
 /// [--rates-mbit 2,200] [--bursts small,large] [--cross 0,30,60] [--json FILE] [--measure-ms N] [--steady-ms N]`
 /// (`--interim`: the stand-in model and scheduler instead of the estimation package's;
 /// `--methods`: run every scenario once per available-bandwidth method, side by side in the
@@ -93,6 +93,8 @@ public final class PathBenchmark {
     }
 
     private final boolean quick;
+    /// `--verbose`: each kept paced stream's tail reading and Spruce's weight, per scenario.
+    private static boolean verbose;
     /// `--rates-mbit`: only these namespace bottlenecks (Mbit/s), or `null` for the matrix's.
     private long[] netnsRatesMbit;
     /// `--bursts`: only these burst kinds, or `null` for the matrix's.
@@ -136,12 +138,13 @@ public final class PathBenchmark {
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--help" -> {
-                    System.out.println("PathBenchmark [--quick] [--interim] [--methods auto,probegap,spruce]"
+                    System.out.println("PathBenchmark [--quick] [--verbose] [--interim] [--methods auto,probegap,spruce]"
                             + " [--only emu|netns] [--rates-mbit 2,10,50,200] [--bursts small,large] [--cross 0,30,60]"
                             + " [--json FILE] [--measure-ms 3000] [--steady-ms 10000]");
                     return;
                 }
                 case "--quick" -> quick = true;
+                case "--verbose" -> verbose = true;
                 case "--methods" -> {
                     methods = List.of(args[++i].split(","));
                     methods.forEach(PathBenchmark::stack);
@@ -195,7 +198,7 @@ public final class PathBenchmark {
         long[] delays = quick ? new long[] {1, 50} : new long[] {1, 10, 50, 100};
         InetAddress lo = InetAddress.getLoopbackAddress();
         for (long owd : delays) {
-            for (int cross : crosses(quick ? new int[] {0} : new int[] {0, 30})) {
+            for (int cross : crosses(quick ? new int[] {0} : new int[] {0, 30, 65})) {
                 Scenario s = new Scenario("emu", "emu", rate, "-", cross, cross == 0 ? "none" : "cbr", owd);
                 try (QosSink sink = QosSink.start(SinkOptions.defaults().withBindAddress(lo).withPort(0));
                      LinkEmulator link = LinkEmulator.builder()
@@ -394,6 +397,11 @@ public final class PathBenchmark {
         PathEstimates last;
         long probeBytes;
         PathStack stack = stack(method).get();
+        Trace trace = null;
+        if (verbose && stack.model() instanceof EstimatorModel em) {
+            trace = new Trace(em, t0);
+            stack = new PathStack(trace, stack.scheduler());
+        }
         try (ClientProber prober = ClientProber.start(config, stack.model(), stack.scheduler(), "bench")) {
             prober.setActive(true);
             long end = t0 + measureMs * 1_000_000;
@@ -441,7 +449,11 @@ public final class PathBenchmark {
                 rttConfiguredUs, rttTruthUs, rttTruthUs > 0 && rtt > 0 ? rtt - rttTruthUs : Long.MIN_VALUE, iperfBps,
                 probeBytes, last.burstAllowanceBytes().orElse(-1), last.burstAtLeastBytes().orElse(-1));
         System.out.println(row(r));
-        if (last.availableBps().isPresent() && stack.model() instanceof EstimatorModel em) {
+        if (trace != null) {
+            trace.lines.forEach(System.out::println);
+            trace.delays();
+        }
+        if (last.availableBps().isPresent() && (trace != null ? trace.model : stack.model()) instanceof EstimatorModel em) {
             String by = em.snapshot(System.nanoTime()).available().map(a -> a.method().toString()).orElse("-");
             em.estimator().probegap().ifPresent(a -> System.out.printf(Locale.ROOT,
                     "    reported by %s; probegap %.2f Mbit/s, busy share %.1f%%, busy delay median %d us%n", by,
@@ -450,8 +462,117 @@ public final class PathBenchmark {
                     "    spruce %.2f Mbit/s (err %.1f%%), %d streams, %d pairs, spread %.1f%% of C; streams fed %d%n",
                     sp.availableBps() / 1e6, 100.0 * Math.abs(sp.availableBps() - truthAv) / Math.max(1, truthAv),
                     sp.streams(), sp.pairs(), 100 * sp.spreadShare(), em.estimator().streamsSeen()));
+            if (verbose) {
+                long c = last.bottleneckBps().orElse(truthBn);
+                em.estimator().spruce().ifPresent(sp -> System.out.printf(Locale.ROOT,
+                        "    spruce error share %.3f%n", sp.errorShare()));
+                for (var st : em.estimator().spruceStreams()) {
+                    System.out.printf(Locale.ROOT,
+                            "    stream knee %d pairs %d input %.2f Mbit/s slope %.4f (se %.4f) -> A %.2f Mbit/s%n",
+                            st.kneeIndex(), st.pairs(), st.inputBps() / 1e6, st.slope(), st.slopeError(),
+                            st.availableBps(c) / 1e6);
+                }
+            }
         }
         return r;
+    }
+
+    /// `--verbose`: the model with a log of the estimator's state every 100 ms and of each
+    /// train and stream (taken under the prober's lock, where the model is called).
+    static final class Trace implements io.quaver.internal.probe.PathModel {
+        final EstimatorModel model;
+        final List<String> lines = new ArrayList<>();
+        final List<long[]> raw = new ArrayList<>();
+        private final long t0;
+        private long nextNs;
+
+        Trace(EstimatorModel model, long t0) {
+            this.model = model;
+            this.t0 = t0;
+        }
+
+        @Override
+        public void onTrain(long nowNs, int probeIpBytes, long[] deltas100ns, long interfaceSpeedBps) {
+            model.onTrain(nowNs, probeIpBytes, deltas100ns, interfaceSpeedBps);
+            log(nowNs, "train " + (deltas100ns.length + 1) + " x " + probeIpBytes + " B");
+        }
+
+        @Override
+        public void onTrain(long nowNs, int probeIpBytes, long[] deltas100ns, long interfaceSpeedBps, long[] sendNs) {
+            model.onTrain(nowNs, probeIpBytes, deltas100ns, interfaceSpeedBps, sendNs);
+            log(nowNs, "train " + (deltas100ns.length + 1) + " x " + probeIpBytes + " B");
+        }
+
+        @Override
+        public void onStream(long nowNs, int probeIpBytes, long[] deltas100ns, long[] sendNs) {
+            model.onStream(nowNs, probeIpBytes, deltas100ns, sendNs);
+            List<io.quaver.internal.estimation.SpruceEstimator.Stream> st = model.estimator().spruceStreams();
+            long c = model.estimator().bottleneck().map(b -> b.rateBps()).orElse(0L);
+            String s = st.isEmpty() ? "unusable" : String.format(Locale.ROOT, "knee %d pairs %d R %.2f s %.4f se %.4f A %.2f",
+                    st.getLast().kneeIndex(), st.getLast().pairs(), st.getLast().inputBps() / 1e6, st.getLast().slope(),
+                    st.getLast().slopeError(), st.getLast().availableBps(c) / 1e6);
+            log(nowNs, "stream " + (deltas100ns.length + 1) + " x " + probeIpBytes + " B: " + s);
+            StringBuilder owd = new StringBuilder("        owd us (send offset us):");
+            long recv = 0;
+            for (int i = 0; i < sendNs.length; i++) {
+                recv += i == 0 ? 0 : deltas100ns[i - 1] * 100;
+                owd.append(String.format(Locale.ROOT, " %d(%d)", (recv - (sendNs[i] - sendNs[0])) / 1000,
+                        (sendNs[i] - sendNs[0]) / 1000));
+            }
+            lines.add(owd.toString());
+        }
+
+        @Override
+        public void onProbegap(long sequence, long sendNs, long sinkRecv100ns, long sinkSend100ns, long recvNs,
+                               int probeIpBytes) {
+            model.onProbegap(sequence, sendNs, sinkRecv100ns, sinkSend100ns, recvNs, probeIpBytes);
+            raw.add(new long[] {sendNs, sinkRecv100ns * 100 - sendNs, recvNs - sinkSend100ns * 100});
+            if (recvNs - nextNs >= 0) {
+                nextNs = recvNs + 100_000_000L;
+                log(recvNs, "state");
+            }
+        }
+
+        @Override
+        public void onProbegapArrival(long sequence, long recvNs) {
+            model.onProbegapArrival(sequence, recvNs);
+        }
+
+        @Override
+        public PathEstimates estimates(long nowNs) {
+            return model.estimates(nowNs);
+        }
+
+        /// Forward and reverse one-way delays above their floors over the newest 2 s of probes.
+        void delays() {
+            List<long[]> w = raw.subList(Math.max(0, raw.size() - 2000), raw.size());
+            for (int k = 1; k <= 2; k++) {
+                final int kk = k;
+                long min = w.stream().mapToLong(x -> x[kk]).min().orElse(0);
+                long[] ex = w.stream().mapToLong(x -> x[kk] - min).sorted().toArray();
+                if (ex.length == 0) {
+                    continue;
+                }
+                long over = Arrays.stream(ex).filter(x -> x > 150_000).count();
+                System.out.printf(Locale.ROOT, "    %s excess us: p10 %d p50 %d p90 %d p99 %d; share > 150 us %.2f (n %d)%n",
+                        k == 1 ? "forward" : "reverse", ex[ex.length / 10] / 1000, ex[ex.length / 2] / 1000,
+                        ex[ex.length * 9 / 10] / 1000, ex[ex.length * 99 / 100] / 1000, over / (double) ex.length, ex.length);
+            }
+        }
+
+        private void log(long nowNs, String what) {
+            var e = model.estimator();
+            var snap = e.snapshot(nowNs);
+            String av = snap.available().map(a -> String.format(Locale.ROOT, "%.2f %s", a.availableBps() / 1e6,
+                    a.method())).orElse("-");
+            String pg = e.probegap().map(a -> String.format(Locale.ROOT, "%.2f busy %.1f%% delay %d us n %d",
+                    a.availableBps() / 1e6, 100 * a.utilisation(), a.busyDelayNs() / 1000, a.samples())).orElse("-");
+            String sp = e.spruce().map(a -> String.format(Locale.ROOT, "%.2f err %.3f n %d", a.availableBps() / 1e6,
+                    a.errorShare(), a.streams())).orElse("-");
+            String bn = e.bottleneck().map(b -> String.format(Locale.ROOT, "%.2f", b.rateBps() / 1e6)).orElse("-");
+            lines.add(String.format(Locale.ROOT, "      %5d ms %-40s bn %s av %s | pg %s | spruce %s",
+                    (nowNs - t0) / 1_000_000, what, bn, av, pg, sp));
+        }
     }
 
     private static double pct(double[] sorted, double q) {

@@ -17,9 +17,12 @@ package io.quaver.internal.estimation;
 ///                         bottleneck busy (0 if none): a few packet times for smooth cross
 ///                         traffic, far more when bursts build queues
 /// @param method           the method behind the value
+/// @param reverseNoiseShare ProbeGap: the share of reflections whose return trip stood more
+///                         than the idle threshold above its floor — how often the measurement
+///                         itself (timestamps, a relay) adds as much delay as queueing would
 public record AvailableEstimate(long availableBps, double utilisation, int samples, long windowNs,
                                 long capacityBps, long idleThresholdNs, int lostProbes, double skewPpm,
-                                long updatedAtNs, long busyDelayNs, Method method) {
+                                long updatedAtNs, long busyDelayNs, Method method, double reverseNoiseShare) {
     /// The method behind an estimate.
     public enum Method {
         /// ProbeGap: the bottleneck's idle share seen by small probes.
@@ -33,5 +36,13 @@ public record AvailableEstimate(long availableBps, double utilisation, int sampl
                              long idleThresholdNs, int lostProbes, double skewPpm, long updatedAtNs) {
         this(availableBps, utilisation, samples, windowNs, capacityBps, idleThresholdNs, lostProbes, skewPpm,
                 updatedAtNs, 0, Method.PROBEGAP);
+    }
+
+    /// An estimate without return-trip noise.
+    public AvailableEstimate(long availableBps, double utilisation, int samples, long windowNs, long capacityBps,
+                             long idleThresholdNs, int lostProbes, double skewPpm, long updatedAtNs, long busyDelayNs,
+                             Method method) {
+        this(availableBps, utilisation, samples, windowNs, capacityBps, idleThresholdNs, lostProbes, skewPpm,
+                updatedAtNs, busyDelayNs, method, 0);
     }
 }

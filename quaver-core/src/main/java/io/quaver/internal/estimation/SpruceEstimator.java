@@ -64,8 +64,8 @@ public final class SpruceEstimator {
     /// @param slope       one-way delay growth per unit of send time over the tail, `s`
     /// @param firstSendNs the stream's first send time (initiator clock)
     /// @param lastSendNs  the stream's last send time
-    /// @param slopeError  the slope's standard error from the tail's residuals, inflated by
-    ///                    [#RESIDUAL_INFLATION] (queueing residuals are correlated, not white)
+    /// @param slopeError  the slope's standard error from the tail's residuals, adjusted for
+    ///                    their autocorrelation ([#fit]) and scaled by [#ERROR_CALIBRATION]
     public record Stream(long atNs, int kneeIndex, int pairs, double inputBps, double slope, long firstSendNs,
                          long lastSendNs, double slopeError) {
         /// `A = R − C·s`, within [0, C].
@@ -74,12 +74,17 @@ public final class SpruceEstimator {
         }
     }
 
-    /// Queueing makes the tail's residuals a random walk rather than white noise, so the
-    /// regression's standard error understates the slope's: it is multiplied by this (set on
-    /// the virtual-time pipeline: Poisson cross traffic at 30–80 % gave stream errors up to
-    /// ~20× the regression's; CBR's staircase, a deterministic residual, stays within 1–5 % of
-    /// the capacity after it).
-    static final double RESIDUAL_INFLATION = 20;
+    /// The tail's slope error is [#fit]'s, adjusted for correlated residuals (Santer et al.),
+    /// times this: the lag-1 autocorrelation of 10–60 residuals is biased low, so the adjusted
+    /// error still falls short for random-walk residuals (set on virtual time, 200 single
+    /// streams per case: behind Poisson cross traffic at 30–80 % and 2–50 Mbit/s, twice the
+    /// adjusted error covered 47–66 % of the streams' actual errors, twice this multiple
+    /// 81–96 %; behind CBR, twice the adjusted error alone covered 97–100 %, at 0.5 % of the
+    /// capacity at 10 Mbit/s). The former rule, 20 × the plain regression error, made a CBR
+    /// stream's error 12–16 % of the capacity at 10 Mbit/s, so that a single stream could not
+    /// outvote ProbeGap behind a token bucket (the benchmark's `tbf`/`htb` 10 Mbit/s CBR rows
+    /// then read 42 % high in some runs).
+    static final double ERROR_CALIBRATION = 3;
 
     private final Config config;
     private final Stream[] streams;
@@ -110,6 +115,15 @@ public final class SpruceEstimator {
         return s;
     }
 
+    /// The streams kept, oldest first (for diagnostics).
+    public java.util.List<Stream> streams() {
+        java.util.List<Stream> out = new java.util.ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            out.add(streams[(next - count + i + streams.length) % streams.length]);
+        }
+        return out;
+    }
+
     /// Forgets every stream.
     public void reset() {
         count = 0;
@@ -134,7 +148,7 @@ public final class SpruceEstimator {
         long to = Long.MIN_VALUE;
         for (int i = 0; i < count; i++) {
             Stream s = streams[i];
-            if (newest - s.atNs() > config.maxAgeNs()) {
+            if (newest - s.atNs() > config.maxAgeNs() || !usable(s, capacityBps)) {
                 continue;
             }
             double a = s.availableBps(capacityBps);
@@ -146,12 +160,31 @@ public final class SpruceEstimator {
             from = Math.min(from, s.firstSendNs());
             to = Math.max(to, s.lastSendNs());
         }
+        if (used == 0) {
+            return Optional.empty();
+        }
         double mean = sum / pairs;
         double sd = Math.sqrt(Math.max(0, sumSq / pairs - mean * mean));
         double standardError = Math.max(Math.sqrt(errSq) / pairs, used > 1 ? sd / capacityBps / Math.sqrt(used - 1) : 0);
         return Optional.of(new SpruceEstimate(Math.round(mean), used, pairs, sd / capacityBps, standardError, to - from,
                 capacityBps, newest));
     }
+
+    /// Whether a stream's tail fits Spruce's gap model at this capacity: its probes entered
+    /// about `L/C` apart (input rate within [#MIN_INPUT_SHARE]..[#MAX_INPUT_SHARE] of the
+    /// capacity; a sender that stalled and then sent the rest in a burst, or a capacity
+    /// estimate that changed since, breaks the model: seen on a loaded host, a tail sent at 2.1
+    /// Gbit/s into 20 Mbit/s read 0 available and halved the mean). A large slope error alone
+    /// does not disqualify a stream: a stream that caught a burst of on–off cross traffic is
+    /// what tells the streams' spread.
+    static boolean usable(Stream s, long capacityBps) {
+        return s.inputBps() >= MIN_INPUT_SHARE * capacityBps && s.inputBps() <= MAX_INPUT_SHARE * capacityBps;
+    }
+
+    /// See [#usable].
+    static final double MIN_INPUT_SHARE = 0.5;
+    /// See [#usable].
+    static final double MAX_INPUT_SHARE = 1.5;
 
     /// A stream's tail: knee, input rate and one-way-delay slope.
     static Optional<Stream> analyse(long nowNs, TrainSample train, int minTailProbes) {
@@ -181,7 +214,7 @@ public final class SpruceEstimator {
         }
         double[] fit = fit(t, o, knee, n);
         return Optional.of(new Stream(nowNs, knee, n - 1 - knee, bits * 1e9 / span, fit[0], send[0], send[n - 1],
-                RESIDUAL_INFLATION * fit[1]));
+                ERROR_CALIBRATION * fit[1]));
     }
 
     /// The split `k ≤ maxKnee` minimising the squared error of a constant over `[0, k]` plus
@@ -229,8 +262,18 @@ public final class SpruceEstimator {
         return fit(t, o, from, to)[0];
     }
 
-    /// Least-squares slope of `o` over `t` on `[from, to)` and its regression standard error
-    /// (0 with fewer than 3 points).
+    /// Least-squares slope of `o` over `t` on `[from, to)`, its standard error adjusted for
+    /// correlated residuals, and the residuals' lag-1 autocorrelation `r₁` (0 with fewer than 3
+    /// points).
+    ///
+    /// The adjustment is the effective sample size of AR(1) residuals, `n_eff = n·(1 − r₁)/(1 +
+    /// r₁)`, in the residual variance's denominator, as Santer et al. adjust a trend's standard
+    /// error ("Statistical significance of trends and trend differences in layer-average
+    /// atmospheric temperature time series", J. Geophys. Res. 105, 2000), with `n_eff ≥ 3`.
+    /// Queueing behind Poisson cross traffic makes the residuals a random walk (`r₁` near 1:
+    /// the error grows to `√(SSE/Σ(t − t̄)²)`, the slope's error when only the end points
+    /// count); CBR's staircase and timestamp noise leave them short-range (`r₁` small: close
+    /// to the plain regression error).
     static double[] fit(double[] t, double[] o, int from, int to) {
         int m = to - from;
         double mt = 0;
@@ -248,17 +291,29 @@ public final class SpruceEstimator {
             cov += (t[i] - mt) * (o[i] - mo);
         }
         if (vt <= 0) {
-            return new double[] {0, 0};
+            return new double[] {0, 0, 0};
         }
         double slope = cov / vt;
         if (m < 3) {
-            return new double[] {slope, 0};
+            return new double[] {slope, 0, 0};
         }
         double sse = 0;
+        double lag = 0;
+        double prev = Double.NaN;
         for (int i = from; i < to; i++) {
             double r = o[i] - mo - slope * (t[i] - mt);
             sse += r * r;
+            if (i > from) {
+                lag += r * prev;
+            }
+            prev = r;
         }
-        return new double[] {slope, Math.sqrt(sse / (m - 2) / vt)};
+        double r1 = sse > 0 ? Math.clamp(lag / sse, -1.0, 1.0) : 0;
+        double nEff = Math.clamp(m * (1 - r1) / (1 + r1), MIN_EFFECTIVE_PAIRS, m);
+        return new double[] {slope, Math.sqrt(sse / (nEff - 2) / vt), r1};
     }
+
+    /// See [#fit]: the fewest effective samples of a tail (its error is then that of its end
+    /// points).
+    static final double MIN_EFFECTIVE_PAIRS = 3;
 }

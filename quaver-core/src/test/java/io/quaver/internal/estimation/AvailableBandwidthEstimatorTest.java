@@ -51,6 +51,67 @@ class AvailableBandwidthEstimatorTest {
         assertThat(e.utilisation()).isZero();
     }
 
+    /// After a train's exclusion window, the cross traffic that queued behind the train drains:
+    /// probes see a queue shrinking to nothing. They are skipped up to the first probe that
+    /// finds the link idle, so an idle path reads idle; on a path that stays busy, skipping
+    /// stops [AvailableBandwidthEstimator#MAX_DRAIN_NS] after the window.
+    @Test
+    void theDrainAfterATrainIsSkippedUpToTheFirstIdleProbe() {
+        AvailableBandwidthEstimator a = new AvailableBandwidthEstimator();
+        // 1 s of probes 1 ms apart; a train crossed in [200, 230] ms and left a 60 ms drain
+        // (queueing delay falling from 3 ms to 0 over [230, 290] ms)
+        long seq = 0;
+        for (int i = 0; i < 1000; i++) {
+            long send = i * MS;
+            if (send >= 200 * MS && send <= 230 * MS) {
+                continue; // the prober sends none while a train crosses
+            }
+            long queued = send > 230 * MS && send < 290 * MS ? (290 * MS - send) / 20 : 0;
+            a.onProbe(seq++, send, 5 * MS + send + queued, 60, send + 10 * MS);
+        }
+        assertThat(a.estimate(10 * MBPS).orElseThrow().utilisation()).as("before the window is known")
+                .isGreaterThan(0.05);
+        a.excludeSendWindow(198 * MS, 232 * MS);
+        AvailableEstimate e = a.estimate(10 * MBPS).orElseThrow();
+        assertThat(e.utilisation()).as("%s", e).isLessThan(0.005);
+        assertThat(e.samples()).as("969 sent, 4 in the window, 57 in the drain").isEqualTo(908);
+
+        // the link saturates at 500 ms and stays so: no probe finds it idle after the train's
+        // window [900, 940] ms, and the drain gives up MAX_DRAIN_NS after it
+        AvailableBandwidthEstimator busy = new AvailableBandwidthEstimator();
+        for (int i = 0; i < 2000; i++) {
+            long send = i * MS;
+            long queued = i < 500 ? 0 : 2 * MS + (i % 7) * 100_000L;
+            busy.onProbe(i, send, 5 * MS + send + queued, 60, send + 10 * MS);
+        }
+        busy.excludeSendWindow(900 * MS, 940 * MS);
+        AvailableEstimate b = busy.estimate(10 * MBPS).orElseThrow();
+        assertThat(b.samples()).as("2000 sent, 41 in the window, 1000 in the drain: %s", b).isEqualTo(959);
+        assertThat(b.utilisation()).as("the 459 busy probes still count: %s", b).isGreaterThan(459 / 959.0 - 0.01);
+    }
+
+    /// Return trips whose delay stands above their floor show timestamp noise; ProbeGap
+    /// reports how often ([AvailableEstimate#reverseNoiseShare()]), drift removed.
+    @Test
+    void returnTripNoiseIsMeasuredAboveItsDriftingFloor() {
+        AvailableBandwidthEstimator a = new AvailableBandwidthEstimator();
+        SplittableRandom r = new SplittableRandom(4);
+        for (int i = 0; i < 1000; i++) {
+            long send = i * MS;
+            long late = i % 4 == 0 ? 100_000 + r.nextLong(200_000) : r.nextLong(1_000);
+            long reverse = 7 * MS + send / 10_000 + late; // 100 ppm drift
+            a.onProbe(i, send, 5 * MS + send, reverse, 60, send + 20 * MS);
+        }
+        AvailableEstimate e = a.estimate(10 * MBPS).orElseThrow();
+        assertThat(e.reverseNoiseShare()).as("%s", e).isCloseTo(0.25, within(0.01));
+        assertThat(e.utilisation()).as("the way out was clean").isLessThan(0.01);
+        AvailableBandwidthEstimator none = new AvailableBandwidthEstimator();
+        for (int i = 0; i < 100; i++) {
+            none.onProbe(i, i * MS, 5 * MS + i * MS, 60, i * MS + 20 * MS);
+        }
+        assertThat(none.estimate(10 * MBPS).orElseThrow().reverseNoiseShare()).as("no return trips known").isZero();
+    }
+
     @Test
     void lostProbesCountAsBusyAndDuplicatesOnce() {
         AvailableBandwidthEstimator a = new AvailableBandwidthEstimator();

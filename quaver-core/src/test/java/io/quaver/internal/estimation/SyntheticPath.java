@@ -62,6 +62,7 @@ final class SyntheticPath {
         private long senderStallMaxNs;
         private long senderBufferBytes;
         private long seed = 1;
+        private long relayLatenessMeanNs;
         private int burstPackets = 1;
         private long burstLineBps = 1_000_000_000L;
 
@@ -171,6 +172,15 @@ final class SyntheticPath {
 
         Builder interfaceSpeed(long bps) {
             interfaceSpeedBps = bps;
+            return this;
+        }
+
+        /// A user-space relay on the path (like the in-process link emulator): every packet, in
+        /// both directions, is forwarded late by an exponential lateness of this mean, in order
+        /// (a packet never overtakes the one before it). It lies beyond the bottleneck, so it
+        /// moves timestamps, not queues.
+        Builder relayLateness(long meanNs) {
+            relayLatenessMeanNs = meanNs;
             return this;
         }
 
@@ -312,7 +322,7 @@ final class SyntheticPath {
             if (c.senderBufferBytes > 0) {
                 ownQueue.addLast(new double[] {depart, probeIpBytes});
             }
-            double arrive = depart + c.forwardPropNs;
+            double arrive = relayForward(depart + c.forwardPropNs);
             stampTrue[i] = sinkReceive(arrive);
             stamp[i] = sinkClock(stampTrue[i]);
         }
@@ -364,15 +374,38 @@ final class SyntheticPath {
         if (Double.isNaN(depart)) {
             return null;
         }
-        double arrive = depart + c.forwardPropNs;
+        double arrive = relayForward(depart + c.forwardPropNs);
         double recvTrue = sinkReceive(arrive);
         double hold = c.holdMinNs + noiseRnd.nextDouble() * (c.holdMaxNs - c.holdMinNs);
         double sendTrue = recvTrue + hold;
         lastSinkActivityNs = Math.max(lastSinkActivityNs, sendTrue);
-        double back = sendTrue + c.reversePropNs + probeIpBytes * 8e9 / c.capacityBps;
+        double back = relayReverse(sendTrue + c.reversePropNs + probeIpBytes * 8e9 / c.capacityBps);
         long sinkRecv100 = Math.floorDiv(sinkClock(recvTrue), 100);
         long sinkSend100 = Math.floorDiv(sinkClock(sendTrue), 100);
         return new Reply(sequence, sendNs, sinkRecv100, sinkSend100, (long) Math.ceil(back), probeIpBytes);
+    }
+
+    private double relayForwardFreeNs = Double.NEGATIVE_INFINITY;
+    private double relayReverseFreeNs = Double.NEGATIVE_INFINITY;
+
+    private double relayForward(double t) {
+        if (c.relayLatenessMeanNs <= 0) {
+            return t;
+        }
+        relayForwardFreeNs = Math.max(relayForwardFreeNs, t + relayLateness());
+        return relayForwardFreeNs;
+    }
+
+    private double relayReverse(double t) {
+        if (c.relayLatenessMeanNs <= 0) {
+            return t;
+        }
+        relayReverseFreeNs = Math.max(relayReverseFreeNs, t + relayLateness());
+        return relayReverseFreeNs;
+    }
+
+    private double relayLateness() {
+        return -Math.log(1 - noiseRnd.nextDouble()) * c.relayLatenessMeanNs;
     }
 
     private void advanceTo(long t) {
