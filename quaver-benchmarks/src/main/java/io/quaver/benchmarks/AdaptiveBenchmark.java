@@ -231,6 +231,9 @@ public final class AdaptiveBenchmark {
                     "DetectorReplay"));
             alarms.add(new FalseAlarmRun("synthetic, 20-40 ms delivery bursts", "virtual", r.bursty().hours(),
                     r.bursty().alarms(), "DetectorReplay"));
+            alarms.add(new FalseAlarmRun("synthetic, +-20 ms jitter in order (emulator-like)", "virtual",
+                    r.inOrderJitter().hours(), r.inOrderJitter().alarms(), String.format(Locale.ROOT,
+                            "DetectorReplay; congested %.1f s in all", r.inOrderJitter().congestedMs() / 1e3)));
         }
         String table = table(scenarios, alarms, trials) + "load average at the end (/proc/loadavg): " + loadAverage()
                 + "\n";
