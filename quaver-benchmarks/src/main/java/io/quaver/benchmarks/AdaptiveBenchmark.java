@@ -64,7 +64,8 @@ import java.util.concurrent.locks.LockSupport;
 /// bunch behind delayed ones: bursty delivery, bursts of up to ~40 ms), and on the test bed at
 /// half load; counts are extrapolated to an hour. An hour of wall time per path is too long, so
 /// the same detector is also replayed in virtual time over 20-hour synthetic series
-/// ([DetectorReplay]: ±5 ms jitter; 20–40 ms delivery bursts) — the output says which is which.
+/// ([DetectorReplay]: ±5 ms jitter; 20–40 ms delivery bursts, held and released; ±20 ms jitter
+/// delivered in order, the emulator's bursty path) — the output says which is which.
 ///
 /// Usage: `AdaptiveBenchmark [--trials N] [--fa-seconds S] [--virtual-hours H] [--no-netns]
 /// [--no-emulator] [--json FILE]` (defaults: 10 trials, 120 s, 20 h; JSON to
@@ -231,6 +232,9 @@ public final class AdaptiveBenchmark {
                     "DetectorReplay"));
             alarms.add(new FalseAlarmRun("synthetic, 20-40 ms delivery bursts", "virtual", r.bursty().hours(),
                     r.bursty().alarms(), "DetectorReplay"));
+            alarms.add(new FalseAlarmRun("synthetic, +-20 ms jitter in order (emulator-like)", "virtual",
+                    r.inOrderJitter().hours(), r.inOrderJitter().alarms(), String.format(Locale.ROOT,
+                            "DetectorReplay; congested %.1f s in all", r.inOrderJitter().congestedMs() / 1e3)));
         }
         String table = table(scenarios, alarms, trials) + "load average at the end (/proc/loadavg): " + loadAverage()
                 + "\n";
@@ -418,6 +422,7 @@ public final class AdaptiveBenchmark {
         Thread.sleep(50);
         if (congested.isDone()) {
             congested.cancel(true);
+            System.out.println("    early: " + Engine.embedded().adaptive().lastTransition(flow.id()));
             return new Trial(-1, -1, -1, true, 0);
         }
         long before = System.nanoTime();

@@ -20,14 +20,26 @@ import io.quaver.internal.adaptive.TrendlineEstimator.Hypothesis;
 ///    (clock offset between sender and sink cancels); the current delay is the *minimum* over
 ///    the last [DetectorConfig#queueFloorWindowNs()] (the queue's floor: per-packet jitter and
 ///    20–40 ms delivery bursts only ever add delay, so the minimum over a window longer than a
-///    burst is the standing queue). Queuing delay = floor − base.
+///    burst is the standing queue). Queuing delay = floor − base − jitter floor.
+///    - The **standing jitter floor**: jitter delivered in order (probes held behind a delayed
+///      one, as behind a link-layer retransmission or the link emulator's jitter without
+///      reordering) keeps the floor of every window well above the rare minimum — ±20 ms of it
+///      holds the 40 ms floor 16 ms (median) above the base, which read as a standing queue: the
+///      gradient guard opened (alarms) and the drained rule never held (CONGESTED for minutes).
+///      The detector learns, while the path is calm, how high the floor usually stands above the
+///      base (a streaming quantile, [#learnJitterFloor]), capped by the delays' spread (a
+///      standing queue lifts every delay alike and leaves the spread small; jitter cannot hold
+///      the floor higher than the delays vary), and measures queues above it; so "drained" means
+///      back to the path's usual spread, and a gradient counts only over a queue above it.
 ///    - The gradient counts only while queuing delay ≥ [DetectorConfig#gradientMinQueueNs()]:
 ///      this guard is what keeps the trendline's known false positives on bursty radio links
 ///      (performance-anchors.md §2.1) from becoming notifications.
 ///    - Queuing delay ≥ [DetectorConfig#queueDelayThresholdNs()] (LEDBAT++'s 60 ms target)
 ///      alone means congestion: a standing queue that no longer grows.
 /// 3. **Loss** — sequence gaps over [DetectorConfig#lossWindowNs()]; ≥ 10 % with ≥ 20 packets
-///    (GoogCC's loss-based thresholds) means congestion (a full drop-tail buffer).
+///    (GoogCC's loss-based thresholds) means congestion (a full drop-tail buffer). A gap counts
+///    only once its probes have not come for [#REORDER_WINDOW_NS] (RACK's reordering window,
+///    RFC 8985): reordering is not loss.
 ///
 /// **Hysteresis.** UNCONGESTED → CONGESTED once any condition has held for
 /// [DetectorConfig#enterHoldNs()]; CONGESTED → UNCONGESTED once queuing delay ≤
@@ -38,7 +50,9 @@ import io.quaver.internal.adaptive.TrendlineEstimator.Hypothesis;
 ///
 /// ## Limits
 /// A queue present from the first sample is taken as base delay (as in LEDBAT); a standing
-/// queue older than the base history, or a route change, shifts the base. Positive clock skew
+/// queue older than the base history, or a route change, shifts the base. On a path whose
+/// delays vary by D (mean deviation above the floor), a standing queue that builds too slowly
+/// for the trendline and stays below 3 × D can be taken for jitter floor. Positive clock skew
 /// between sender and sink adds at most skew × history (2 min × 20 ppm = 2.4 ms) of false queue.
 public final class CongestionDetector {
     private final DetectorConfig config;
@@ -63,6 +77,16 @@ public final class CongestionDetector {
     private final long[] slotIndex = new long[LOSS_SLOTS];
     private boolean haveSeq;
     private long lastSeq32;
+    /// How long a sequence gap waits for its probes before they count as lost.
+    static final long REORDER_WINDOW_NS = 50_000_000L;
+    // gaps held for the reordering window: a ring of (first sequence, length, still missing, deadline)
+    private static final int MAX_GAPS = 64;
+    private final long[] gapFirst = new long[MAX_GAPS];
+    private final long[] gapLength = new long[MAX_GAPS];
+    private final long[] gapMissing = new long[MAX_GAPS];
+    private final long[] gapDeadline = new long[MAX_GAPS];
+    private int gapHead;
+    private int gapCount;
     private long lastTcpRetrans = -1;
     private long lastTcpBytesAcked = -1;
 
@@ -72,6 +96,23 @@ public final class CongestionDetector {
     private Transition.Cause conditionCause;
     private long queueNs = -1;
     private long samples;
+
+    /// Rise rate of the standing jitter floor: 2 ms per second.
+    static final double JITTER_FLOOR_RISE_NS_PER_S = 2_000_000.0;
+    /// Fall rate of the standing jitter floor: 1 ms per second (with the rise rate, the estimate
+    /// settles where the floor is below it 2/3 of the time: rise / (rise + fall)).
+    static final double JITTER_FLOOR_FALL_NS_PER_S = 1_000_000.0;
+    /// The jitter floor learns 10× faster for this long after the first sample.
+    static final long JITTER_FLOOR_FAST_NS = 3_000_000_000L;
+    /// Time constant of the delays' mean deviation above the floor.
+    static final long SPREAD_TAU_NS = 1_000_000_000L;
+    /// Longest gap between samples that counts as learning time.
+    private static final long JITTER_FLOOR_MAX_STEP_NS = 100_000_000L;
+    // standing jitter floor (ns above the base) and the delays' mean deviation above the floor
+    private double jitterFloorNs;
+    private double spreadNs;
+    private long firstSampleNs = Long.MIN_VALUE;
+    private long lastLearnNs;
 
     /// A detector with [DetectorConfig#DEFAULT].
     public CongestionDetector() {
@@ -182,7 +223,51 @@ public final class CongestionDetector {
         for (int i = 0; i < bucketsFilled; i++) {
             base = Math.min(base, bucketMin[i]);
         }
-        queueNs = Math.max(0, floorVal[idx(0)] - base);
+        long floor = floorVal[idx(0)];
+        long excessNs = Math.max(0, floor - base);
+        learnJitterFloor(nowNs, excessNs, Math.max(0, delayNs - floor));
+        queueNs = Math.max(0, excessNs - (long) jitterFloorNs);
+    }
+
+    /// Learns the standing jitter floor from one sample while the path is calm: UNCONGESTED, no
+    /// congestion condition pending, the trendline's modified trend below half its threshold (a
+    /// queue rising too slowly for an over-use is not learnt as jitter either). The floor's height above the
+    /// base is tracked by frugal streaming (Ma, Muthukrishnan, Sandler, "Frugal Streaming for
+    /// Estimating Quantiles", 2013): the estimate moves up at [#JITTER_FLOOR_RISE_NS_PER_S] while
+    /// the height is above it and down at [#JITTER_FLOOR_FALL_NS_PER_S] while below, so it settles
+    /// at the height's 67th percentile (at 100 probes/s a 40 ms floor holds only 4 probes and
+    /// varies widely: the median left 10 alarms/h on the in-order ±20 ms path, this 1/h, and
+    /// 0 at 1,000 probes/s either way); it is capped by
+    /// [DetectorConfig#jitterFloorSpreads()] × the delays' mean deviation above the floor
+    /// (RFC 6298's RTTVAR as a spread measure), because jitter can only hold the floor up by as
+    /// much as the delays vary, while a standing queue lifts every delay alike and leaves the
+    /// deviation small. For the first [#JITTER_FLOOR_FAST_NS] the rates are 10× (the base delay
+    /// settles then as well).
+    private void learnJitterFloor(long nowNs, long excessNs, long deviationNs) {
+        if (config.jitterFloorSpreads() == 0) {
+            return;
+        }
+        if (firstSampleNs == Long.MIN_VALUE) {
+            firstSampleNs = nowNs;
+            lastLearnNs = nowNs;
+            return;
+        }
+        long dtNs = Math.clamp(nowNs - lastLearnNs, 0, JITTER_FLOOR_MAX_STEP_NS);
+        lastLearnNs = nowNs;
+        boolean calm = state == CongestionState.UNCONGESTED && conditionSinceNs == Long.MIN_VALUE
+                && trendline.hypothesis() != Hypothesis.OVERUSING
+                && trendline.modifiedTrend() < trendline.threshold() / 2;
+        if (!calm || dtNs == 0) {
+            return;
+        }
+        spreadNs += (deviationNs - spreadNs) * Math.min(1.0, dtNs / (double) SPREAD_TAU_NS);
+        double seconds = dtNs / 1e9 * (nowNs - firstSampleNs < JITTER_FLOOR_FAST_NS ? 10 : 1);
+        double target = Math.min(excessNs, config.jitterFloorSpreads() * spreadNs);
+        if (target > jitterFloorNs) {
+            jitterFloorNs = Math.min(target, jitterFloorNs + JITTER_FLOOR_RISE_NS_PER_S * seconds);
+        } else {
+            jitterFloorNs = Math.max(target, jitterFloorNs - JITTER_FLOOR_FALL_NS_PER_S * seconds);
+        }
     }
 
     private int idx(int i) {
@@ -209,7 +294,13 @@ public final class CongestionDetector {
         floorHead = 0;
     }
 
+    /// Counts one arrival. A sequence gap is not loss at once: the missing probes are held for
+    /// [#REORDER_WINDOW_NS] (RACK's reordering window, RFC 8985 §6.2, fixed here), and count as
+    /// received if they turn up meanwhile, as lost otherwise; so jitter that reorders probes is
+    /// not read as loss (at 1,000 probes/s, ±5 ms of jitter keeps about 5 probes outstanding:
+    /// 2 % of a 250 ms window, GoogCC's low-loss threshold, which held the exit back).
     private void countSequence(long nowNs, long sequence) {
+        matureGaps(nowNs);
         long seq32 = sequence & 0xFFFF_FFFFL;
         if (!haveSeq) {
             haveSeq = true;
@@ -219,19 +310,62 @@ public final class CongestionDetector {
         }
         int delta = (int) (seq32 - lastSeq32);
         if (delta > 0 && delta <= 1 << 16) {
+            if (delta > 1) {
+                holdGap(lastSeq32 + 1, delta - 1, nowNs + REORDER_WINDOW_NS);
+            }
             lastSeq32 = seq32;
-            addLoss(nowNs, delta, 1);
+            addLoss(nowNs, 1, 1);
         } else if (delta <= 0 && delta > -(1 << 16)) {
-            addLoss(nowNs, 0, 1); // late (reordered) or duplicate: fills an earlier gap
+            // late (reordered): fills a held gap, or one already counted as lost; or a duplicate
+            addLoss(nowNs, fillGap(seq32) ? 1 : 0, 1);
         } else {
             lastSeq32 = seq32; // a jump: the sequence restarted
             addLoss(nowNs, 1, 1);
         }
     }
 
+    private void holdGap(long firstSeq32, long count, long deadlineNs) {
+        if (gapCount == gapFirst.length) {
+            // too many gaps held at once: the oldest counts as lost now
+            addLoss(gapDeadline[gapHead], gapMissing[gapHead], 0);
+            gapHead = (gapHead + 1) % gapFirst.length;
+            gapCount--;
+        }
+        int i = (gapHead + gapCount) % gapFirst.length;
+        gapFirst[i] = firstSeq32;
+        gapLength[i] = count;
+        gapMissing[i] = count;
+        gapDeadline[i] = deadlineNs;
+        gapCount++;
+    }
+
+    private boolean fillGap(long seq32) {
+        for (int k = 0; k < gapCount; k++) {
+            int i = (gapHead + k) % gapFirst.length;
+            long offset = (seq32 - gapFirst[i]) & 0xFFFF_FFFFL;
+            if (offset < gapLength[i] && gapMissing[i] > 0) {
+                gapMissing[i]--;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// Held gaps past their deadline count as lost, at their deadline.
+    private void matureGaps(long nowNs) {
+        while (gapCount > 0 && nowNs - gapDeadline[gapHead] >= 0) {
+            addLoss(gapDeadline[gapHead], gapMissing[gapHead], 0);
+            gapHead = (gapHead + 1) % gapFirst.length;
+            gapCount--;
+        }
+    }
+
     private void addLoss(long nowNs, long expected, long received) {
         long slot = Math.floorDiv(nowNs, lossSlotNs);
         int i = (int) Math.floorMod(slot, (long) LOSS_SLOTS);
+        if (slotIndex[i] != Long.MIN_VALUE && slotIndex[i] > slot) {
+            return; // a matured gap older than the window
+        }
         if (slotIndex[i] != slot) {
             slotIndex[i] = slot;
             slotExpected[i] = 0;
@@ -259,6 +393,7 @@ public final class CongestionDetector {
     }
 
     private Transition evaluate(long nowNs) {
+        matureGaps(nowNs);
         if (stateSinceNs == Long.MIN_VALUE) {
             stateSinceNs = nowNs;
         }
@@ -320,7 +455,7 @@ public final class CongestionDetector {
     /// The detector's inputs as it last saw them, for diagnostics and benchmarks.
     public Reading reading(long nowNs) {
         return new Reading(state, queueNs, trendline.hypothesis(), trendline.modifiedTrend(),
-                trendline.threshold(), lossFraction(nowNs), samples);
+                trendline.threshold(), lossFraction(nowNs), samples, (long) jitterFloorNs, (long) spreadNs);
     }
 
     public DetectorConfig config() {
@@ -336,7 +471,10 @@ public final class CongestionDetector {
     /// @param threshold      the trendline's adaptive threshold
     /// @param lossFraction   loss over the window, -1 with too few packets
     /// @param samples        samples seen
+    /// @param jitterFloorNs  the standing jitter floor, subtracted from the floor's height above
+    ///                       the base
+    /// @param spreadNs       the delays' mean deviation above the floor (calm periods)
     public record Reading(CongestionState state, long queueDelayNs, Hypothesis hypothesis, double modifiedTrend,
-                          double threshold, double lossFraction, long samples) {
+                          double threshold, double lossFraction, long samples, long jitterFloorNs, long spreadNs) {
     }
 }

@@ -28,11 +28,15 @@ package io.quaver.internal.adaptive;
 /// @param trendlineWindow       groups in the trendline regression (GoogCC default 20)
 /// @param trendlineSmoothing    trendline smoothing coefficient (GoogCC default 0.9)
 /// @param trendlineGain         trendline threshold gain (GoogCC default 4)
+/// @param jitterFloorSpreads    the standing jitter floor (how high the floor usually stands above
+///                              the base on this path when it is calm, see [CongestionDetector]) is
+///                              at most this many times the delays' mean deviation above the floor;
+///                              0 turns the jitter floor off (every floor above the base is queue)
 public record DetectorConfig(long queueFloorWindowNs, long baseBucketNs, int baseBuckets, long gradientMinQueueNs,
                              long queueDelayThresholdNs, long lossWindowNs, int lossMinPackets,
                              double lossEnterFraction, double lossExitFraction, long enterHoldNs,
                              long drainedQueueNs, long exitHoldNs, int trendlineWindow, double trendlineSmoothing,
-                             double trendlineGain) {
+                             double trendlineGain, double jitterFloorSpreads) {
     private static final long MS = 1_000_000L;
 
     /// Quaver's defaults, tuned with `DetectorBenchmark` / [io.quaver.internal.adaptive.sim.DetectorReplay]
@@ -54,7 +58,8 @@ public record DetectorConfig(long queueFloorWindowNs, long baseBucketNs, int bas
             300 * MS,         // exitHoldNs
             TrendlineEstimator.DEFAULT_WINDOW_SIZE,
             TrendlineEstimator.DEFAULT_SMOOTHING_COEF,
-            TrendlineEstimator.DEFAULT_THRESHOLD_GAIN);
+            TrendlineEstimator.DEFAULT_THRESHOLD_GAIN,
+            3.0);             // jitterFloorSpreads: in-order ±20 ms jitter needs 1.5 (floor 11-15 ms, deviation 10 ms)
 
     public DetectorConfig {
         if (queueFloorWindowNs <= 0 || baseBucketNs <= 0 || baseBuckets < 1 || gradientMinQueueNs < 0
@@ -63,14 +68,15 @@ public record DetectorConfig(long queueFloorWindowNs, long baseBucketNs, int bas
                 || !(lossExitFraction >= 0 && lossExitFraction <= lossEnterFraction) || enterHoldNs < 0
                 || drainedQueueNs < 0 || drainedQueueNs > queueDelayThresholdNs || exitHoldNs < 0
                 || trendlineWindow < 2 || !(trendlineSmoothing >= 0 && trendlineSmoothing < 1)
-                || !(trendlineGain > 0)) {
+                || !(trendlineGain > 0) || !(jitterFloorSpreads >= 0 && jitterFloorSpreads <= 100)) {
             throw new IllegalArgumentException("inconsistent detector configuration (times > 0, fractions in [0, 1],"
                     + " lossExit ≤ lossEnter, drained ≤ queue threshold, window ≥ 2, smoothing in [0, 1)): "
                     + "floor " + queueFloorWindowNs + " ns, base " + baseBuckets + " × " + baseBucketNs + " ns, gradient queue "
                     + gradientMinQueueNs + " ns, queue " + queueDelayThresholdNs + " ns, loss window " + lossWindowNs
                     + " ns / " + lossMinPackets + " packets, loss " + lossEnterFraction + "/" + lossExitFraction
                     + ", holds " + enterHoldNs + "/" + exitHoldNs + " ns, drained " + drainedQueueNs + " ns, trendline "
-                    + trendlineWindow + "/" + trendlineSmoothing + "/" + trendlineGain);
+                    + trendlineWindow + "/" + trendlineSmoothing + "/" + trendlineGain + ", jitter floor spreads "
+                    + jitterFloorSpreads);
         }
     }
 
@@ -81,30 +87,36 @@ public record DetectorConfig(long queueFloorWindowNs, long baseBucketNs, int bas
         return new DetectorConfig(t.queueFloorWindow().toNanos(), d.baseBucketNs, d.baseBuckets,
                 t.gradientMinQueue().toNanos(), t.queueDelay().toNanos(), d.lossWindowNs, d.lossMinPackets,
                 t.lossEnter(), t.lossExit(), t.enterHold().toNanos(), t.drainedQueue().toNanos(), t.exitHold().toNanos(),
-                d.trendlineWindow, d.trendlineSmoothing, d.trendlineGain);
+                d.trendlineWindow, d.trendlineSmoothing, d.trendlineGain, d.jitterFloorSpreads);
     }
 
     public DetectorConfig withEnterHoldNs(long ns) {
         return new DetectorConfig(queueFloorWindowNs, baseBucketNs, baseBuckets, gradientMinQueueNs,
                 queueDelayThresholdNs, lossWindowNs, lossMinPackets, lossEnterFraction, lossExitFraction, ns,
-                drainedQueueNs, exitHoldNs, trendlineWindow, trendlineSmoothing, trendlineGain);
+                drainedQueueNs, exitHoldNs, trendlineWindow, trendlineSmoothing, trendlineGain, jitterFloorSpreads);
     }
 
     public DetectorConfig withExitHoldNs(long ns) {
         return new DetectorConfig(queueFloorWindowNs, baseBucketNs, baseBuckets, gradientMinQueueNs,
                 queueDelayThresholdNs, lossWindowNs, lossMinPackets, lossEnterFraction, lossExitFraction, enterHoldNs,
-                drainedQueueNs, ns, trendlineWindow, trendlineSmoothing, trendlineGain);
+                drainedQueueNs, ns, trendlineWindow, trendlineSmoothing, trendlineGain, jitterFloorSpreads);
     }
 
     public DetectorConfig withQueueThresholdsNs(long gradientMinQueue, long queueDelayThreshold, long drainedQueue) {
         return new DetectorConfig(queueFloorWindowNs, baseBucketNs, baseBuckets, gradientMinQueue,
                 queueDelayThreshold, lossWindowNs, lossMinPackets, lossEnterFraction, lossExitFraction, enterHoldNs,
-                drainedQueue, exitHoldNs, trendlineWindow, trendlineSmoothing, trendlineGain);
+                drainedQueue, exitHoldNs, trendlineWindow, trendlineSmoothing, trendlineGain, jitterFloorSpreads);
     }
 
     public DetectorConfig withQueueFloorWindowNs(long ns) {
         return new DetectorConfig(ns, baseBucketNs, baseBuckets, gradientMinQueueNs,
                 queueDelayThresholdNs, lossWindowNs, lossMinPackets, lossEnterFraction, lossExitFraction, enterHoldNs,
-                drainedQueueNs, exitHoldNs, trendlineWindow, trendlineSmoothing, trendlineGain);
+                drainedQueueNs, exitHoldNs, trendlineWindow, trendlineSmoothing, trendlineGain, jitterFloorSpreads);
+    }
+
+    public DetectorConfig withJitterFloorSpreads(double spreads) {
+        return new DetectorConfig(queueFloorWindowNs, baseBucketNs, baseBuckets, gradientMinQueueNs,
+                queueDelayThresholdNs, lossWindowNs, lossMinPackets, lossEnterFraction, lossExitFraction, enterHoldNs,
+                drainedQueueNs, exitHoldNs, trendlineWindow, trendlineSmoothing, trendlineGain, spreads);
     }
 }

@@ -277,6 +277,138 @@ class CongestionDetectorTest {
         assertThat(r[0]).as("seed 31, +20 ppm").isZero();
     }
 
+    // ---------------------------------------------------------------- in-order jitter (the emulator's bursty path)
+
+    private static final SyntheticPath.Params IN_ORDER = DetectorReplay.inOrderJitterParams(SyntheticPath.Params.CLEAN);
+
+    /// The synthetic series stands its 40 ms floor as far above the minimum as the emulator's
+    /// recorded one (median 16.1 ms there), and the detector without its jitter floor fails on it
+    /// as it did on the emulator: an alarm, then CONGESTED for minutes on a path without a queue.
+    @Test
+    void theInOrderJitterSeriesReproducesTheEmulatorsFailureWithoutTheJitterFloor() {
+        SyntheticPath p = new SyntheticPath(IN_ORDER, CAPACITY, CAPACITY / 10, 5);
+        p.setMediaBps(CAPACITY / 2);
+        List<long[]> owd = new ArrayList<>();
+        p.advance(60 * S, (now, seq, send, recv) -> owd.add(new long[] {now, recv - send}));
+        long min = owd.stream().mapToLong(x -> x[1]).min().orElseThrow();
+        List<Long> floors = new ArrayList<>();
+        for (int i = 0, j = 0; i < owd.size(); i += 10) {
+            while (owd.get(i)[0] - owd.get(j)[0] > 40 * MS) {
+                j++;
+            }
+            long f = Long.MAX_VALUE;
+            for (int k = j; k <= i; k++) {
+                f = Math.min(f, owd.get(k)[1]);
+            }
+            floors.add(f - min);
+        }
+        floors.sort(null);
+        assertThat(floors.get(floors.size() / 2)).as("median 40 ms floor above the minimum")
+                .isBetween(12 * MS, 20 * MS);
+
+        DetectorConfig old = DetectorConfig.DEFAULT.withJitterFloorSpreads(0);
+        long alarms = 0;
+        long congestedNs = 0;
+        for (long seed : new long[] {1, 3, 4}) {
+            long[] r = DetectorReplay.falseAlarmRun(old, IN_ORDER, 5 * 60 * S, seed);
+            alarms += r[0];
+            congestedNs += r[1];
+        }
+        assertThat(alarms).as("alarms in 15 min without the jitter floor").isPositive();
+        assertThat(congestedNs).as("time CONGESTED without the jitter floor").isGreaterThan(60 * S);
+    }
+
+    /// G9 on the in-order jitter path: no alarm over hours of virtual time, across seeds; the
+    /// learnt jitter floor sits in the floor's usual height above the base.
+    @Test
+    void noFalseAlarmsOverHoursOnTheInOrderJitterPath() {
+        DetectorReplay.FalseAlarms fa = DetectorReplay.falseAlarms(DetectorConfig.DEFAULT, IN_ORDER, 6, 50_000);
+        assertThat(fa.alarms()).as("alarms in 6 virtual hours, seeds 50000-50005").isZero();
+        assertThat(fa.congestedMs()).isZero();
+        // at 100 probes/s a 40 ms floor holds 4 probes: within G9's bursty budget (1 per 10 min)
+        fa = DetectorReplay.falseAlarms(DetectorConfig.DEFAULT, IN_ORDER.withProbeIntervalNs(10 * MS), 2, 51_000);
+        assertThat(fa.perHour()).as("alarms per hour at 100 pps, seeds 51000-51001").isLessThanOrEqualTo(6);
+
+        SyntheticPath p = new SyntheticPath(IN_ORDER, CAPACITY, CAPACITY / 10, 9);
+        p.setMediaBps(CAPACITY / 2);
+        CongestionDetector d = new CongestionDetector();
+        p.advance(120 * S, (now, seq, send, recv) -> d.onProbe(now, seq, send, recv));
+        CongestionDetector.Reading r = d.reading(120 * S);
+        assertThat(r.jitterFloorNs()).as("jitter floor, seed 9").isBetween(6 * MS, 20 * MS);
+        assertThat(r.state()).isEqualTo(CongestionState.UNCONGESTED);
+    }
+
+    /// G7 and G8 on the jittery paths: a real congestion episode is still caught within G7's
+    /// bounds, and the path is UNCONGESTED within a second of the queue draining (the drained
+    /// rule measures against the path's usual floor; reordering is not loss).
+    @ParameterizedTest
+    @ValueSource(strings = {"in-order", "jitter"})
+    void congestionEpisodesOnJitteryPathsAreDetectedAndRecoverWithinG8(String profile) {
+        SyntheticPath.Params params = profile.equals("in-order") ? IN_ORDER : SyntheticPath.Params.CLEAN.withJitterNs(5 * MS);
+        for (DetectorReplay.Scenario scenario : DetectorReplay.Scenario.values()) {
+            DetectorReplay.ScenarioStats s = DetectorReplay.scenario(scenario, DetectorConfig.DEFAULT, params, 30, 7_000);
+            for (DetectorReplay.Run r : s.runs()) {
+                String what = profile + " " + scenario + ", seed " + r.seed();
+                assertThat(r.earlyAlarms()).as(what).isZero();
+                assertThat(r.detectionNs()).as(what + ": onset -> Congested").isBetween(0L, 300 * MS);
+                assertThat(r.uncongestedNs()).as(what + ": drained -> Uncongested").isBetween(0L, 1_000 * MS);
+                assertThat(r.availableNs()).as(what + ": headroom -> Available").isBetween(0L, 1_000 * MS);
+            }
+            if (scenario == DetectorReplay.Scenario.STEP_DOWN) {
+                assertThat(s.detection().p50Ms()).as(profile + " G7 p50 (+10 ms RTT/2)").isLessThanOrEqualTo(160);
+                assertThat(s.detection().p95Ms()).as(profile + " G7 p95").isLessThanOrEqualTo(250);
+            }
+        }
+    }
+
+    /// A standing queue that builds too slowly for the trendline is not learnt as jitter floor:
+    /// it lifts every delay alike, so the delays' spread (the cap) stays small.
+    @Test
+    void aSlowStandingQueueIsNotLearntAsJitterFloor() {
+        CongestionDetector d = new CongestionDetector();
+        feed(d, 0, 10 * S, s -> 20 * MS);
+        long onset = 10 * S;
+        // 0.01 ms per ms to 40 ms (below the level guard), then standing for a minute
+        assertThat(feed(d, onset, onset + 64 * S, s -> 20 * MS + Math.min(40 * MS, (s - onset) / 100))).isEmpty();
+        CongestionDetector.Reading r = d.reading(onset + 64 * S + 30 * MS);
+        assertThat(r.jitterFloorNs()).isLessThan(2 * MS);
+        assertThat(r.queueDelayNs()).isGreaterThan(38 * MS);
+    }
+
+    /// Probes reordered by up to ±5 ms are never read as loss, not even for a moment (at 1,000
+    /// probes/s they used to hold about 2 % of the loss window as outstanding gaps); real gaps
+    /// still count once the reordering window has passed.
+    @Test
+    void reorderingIsNeverReadAsLossAndGapsCountAfterTheReorderingWindow() {
+        CongestionDetector d = new CongestionDetector();
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(17);
+        java.util.PriorityQueue<long[]> arrivals = new java.util.PriorityQueue<>((a, b) -> Long.compare(a[0], b[0]));
+        for (long seq = 0; seq < 20_000; seq++) {
+            long send = seq * MS;
+            arrivals.add(new long[] {send + 20 * MS + rnd.nextLong(-5 * MS, 5 * MS + 1), seq, send});
+        }
+        double worst = 0;
+        while (!arrivals.isEmpty()) {
+            long[] a = arrivals.poll();
+            assertThat(d.onProbe(a[0], a[1], a[2], a[0])).isNull();
+            worst = Math.max(worst, d.reading(a[0]).lossFraction());
+        }
+        assertThat(worst).as("largest loss fraction seen, seed 17").isLessThan(0.005);
+
+        CongestionDetector g = new CongestionDetector();
+        for (long seq = 0; seq < 1_000; seq++) {
+            g.onProbe(seq * MS + 20 * MS, seq, seq * MS, seq * MS + 20 * MS);
+        }
+        // 30 probes missing (1 000 .. 1 029), then arrivals resume
+        long t = 1_030 * MS + 20 * MS;
+        g.onProbe(t, 1_030, 1_030 * MS, t);
+        assertThat(g.reading(t).lossFraction()).as("within the reordering window").isZero();
+        for (long seq = 1_031; seq < 1_100; seq++) {
+            g.onProbe(seq * MS + 20 * MS, seq, seq * MS, seq * MS + 20 * MS);
+        }
+        assertThat(g.reading(1_100 * MS + 20 * MS).lossFraction()).as("after it").isGreaterThan(0.1);
+    }
+
     @Test
     void theSyntheticPathIsDeterministicPerSeed() {
         long[] a = series(7);

@@ -11,7 +11,10 @@ import java.util.SplittableRandom;
 /// What it models (RFC 8867 / RFC 8869 test cases, in the small):
 /// - capacity steps (e.g. 50 % down) with a buffer of a given size;
 /// - cross-traffic onset and removal;
-/// - per-probe delay jitter (uniform ±`jitterNs`, probes may be reordered);
+/// - per-probe delay jitter (uniform ±`jitterNs`, probes may be reordered), or the same jitter
+///   delivered in order (`inOrder`: a probe never overtakes the one sent before it, so probes
+///   bunch behind a delayed one — head-of-line blocking as behind a link-layer retransmission
+///   with a reordering buffer, and the link emulator's jitter without reordering);
 /// - bursty delivery as on Wi-Fi or LTE (packets held and released together at intervals drawn
 ///   uniformly from [`burstMinNs`, `burstMaxNs`]);
 /// - random loss, and drop-tail loss when the buffer overflows (a probe is dropped with the
@@ -38,40 +41,56 @@ public final class SyntheticPath {
     /// @param wanderNs          correlated delay variation: an Ornstein-Uhlenbeck process with a
     ///                          100 ms time constant and standard deviation wanderNs / 2, clamped
     ///                          to ±wanderNs (0 = none); shared by probes sent close together
+    /// @param inOrder           jittered probes are delivered in sending order (never before the
+    ///                          previous probe's arrival)
+    /// @param probeDither       probe intervals are uniform in (1 ± this) × `probeIntervalNs` (the
+    ///                          prober's dither; 0 = a fixed interval)
     public record Params(long baseOwdNs, long probeIntervalNs, long jitterNs, long burstMinNs, long burstMaxNs,
                          double loadNoise, double randomLoss, long sinkClockOffsetNs, double sinkClockSkewPpm,
-                         long wanderNs) {
+                         long wanderNs, boolean inOrder, double probeDither) {
         /// A clean path: 10 ms each way, probegap every 1 ms, 5 % load noise, no jitter.
-        public static final Params CLEAN = new Params(10_000_000L, 1_000_000L, 0, 0, 0, 0.05, 0, 987_654_321L, 0, 0);
+        public static final Params CLEAN = new Params(10_000_000L, 1_000_000L, 0, 0, 0, 0.05, 0, 987_654_321L, 0, 0,
+                false, 0);
 
         public Params withWanderNs(long w) {
             return new Params(baseOwdNs, probeIntervalNs, jitterNs, burstMinNs, burstMaxNs, loadNoise, randomLoss,
-                    sinkClockOffsetNs, sinkClockSkewPpm, w);
+                    sinkClockOffsetNs, sinkClockSkewPpm, w, inOrder, probeDither);
         }
 
         public Params withJitterNs(long j) {
             return new Params(baseOwdNs, probeIntervalNs, j, burstMinNs, burstMaxNs, loadNoise, randomLoss,
-                    sinkClockOffsetNs, sinkClockSkewPpm, wanderNs);
+                    sinkClockOffsetNs, sinkClockSkewPpm, wanderNs, inOrder, probeDither);
         }
 
         public Params withBurstsNs(long min, long max) {
             return new Params(baseOwdNs, probeIntervalNs, jitterNs, min, max, loadNoise, randomLoss,
-                    sinkClockOffsetNs, sinkClockSkewPpm, wanderNs);
+                    sinkClockOffsetNs, sinkClockSkewPpm, wanderNs, inOrder, probeDither);
         }
 
         public Params withProbeIntervalNs(long i) {
             return new Params(baseOwdNs, i, jitterNs, burstMinNs, burstMaxNs, loadNoise, randomLoss,
-                    sinkClockOffsetNs, sinkClockSkewPpm, wanderNs);
+                    sinkClockOffsetNs, sinkClockSkewPpm, wanderNs, inOrder, probeDither);
         }
 
         public Params withRandomLoss(double p) {
             return new Params(baseOwdNs, probeIntervalNs, jitterNs, burstMinNs, burstMaxNs, loadNoise, p,
-                    sinkClockOffsetNs, sinkClockSkewPpm, wanderNs);
+                    sinkClockOffsetNs, sinkClockSkewPpm, wanderNs, inOrder, probeDither);
         }
 
         public Params withSkewPpm(double ppm) {
             return new Params(baseOwdNs, probeIntervalNs, jitterNs, burstMinNs, burstMaxNs, loadNoise, randomLoss,
-                    sinkClockOffsetNs, ppm, wanderNs);
+                    sinkClockOffsetNs, ppm, wanderNs, inOrder, probeDither);
+        }
+
+        /// Jitter delivered in order (see [#inOrder()]).
+        public Params withInOrderDelivery() {
+            return new Params(baseOwdNs, probeIntervalNs, jitterNs, burstMinNs, burstMaxNs, loadNoise, randomLoss,
+                    sinkClockOffsetNs, sinkClockSkewPpm, wanderNs, true, probeDither);
+        }
+
+        public Params withProbeDither(double d) {
+            return new Params(baseOwdNs, probeIntervalNs, jitterNs, burstMinNs, burstMaxNs, loadNoise, randomLoss,
+                    sinkClockOffsetNs, sinkClockSkewPpm, wanderNs, inOrder, d);
         }
     }
 
@@ -105,6 +124,7 @@ public final class SyntheticPath {
     private long nextProbeNs;
     private long sequence;
     private long lastReleaseNs;
+    private long lastArrivalNs = Long.MIN_VALUE;
     private double wanderValueNs;
 
     /// @param params      the path
@@ -172,7 +192,11 @@ public final class SyntheticPath {
             long stepEnd = Math.min(untilNs, (simNs / STEP_NS + 1) * STEP_NS);
             while (nextProbeNs < stepEnd) {
                 sendProbe(nextProbeNs);
-                nextProbeNs += params.probeIntervalNs();
+                long interval = params.probeIntervalNs();
+                if (params.probeDither() > 0) {
+                    interval += (long) (interval * params.probeDither() * (2 * random.nextDouble() - 1));
+                }
+                nextProbeNs += Math.max(1, interval);
             }
             stepQueue(stepEnd - simNs);
             simNs = stepEnd;
@@ -212,6 +236,10 @@ public final class SyntheticPath {
             delay += random.nextLong(-params.jitterNs(), params.jitterNs() + 1);
         }
         long arrival = sendNs + Math.max(0, delay);
+        if (params.inOrder()) {
+            arrival = Math.max(arrival, lastArrivalNs);
+            lastArrivalNs = arrival;
+        }
         if (params.burstMinNs() > 0) {
             arrival = nextRelease(arrival, sendNs);
         }
