@@ -33,6 +33,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import java.util.function.LongConsumer;
 
 /// The adaptive side of one engine (issue 5): per path (tracked client and sink port) and
 /// detector configuration (handles may configure their own thresholds,
@@ -277,8 +278,9 @@ public final class AdaptiveFlows {
     // ------------------------------------------------------------------ samples
 
     /// Wraps a client's path model so that its probegap samples and estimates also reach the
-    /// path's monitor.
-    PathModel monitored(Tracking.Key key, PathModel inner) {
+    /// path's monitor; `drained` hears (under the prober's lock) when a monitor of the path
+    /// saw its queue drain, so that the prober can refresh the available bandwidth.
+    PathModel monitored(Tracking.Key key, PathModel inner, LongConsumer drained) {
         return new PathModel() {
             @Override
             public void onTrain(long nowNs, int probeIpBytes, long[] deltas100ns, long interfaceSpeedBps) {
@@ -290,7 +292,9 @@ public final class AdaptiveFlows {
             public void onProbegap(long sequence, long sendNs, long sinkRecv100ns, long sinkSend100ns, long recvNs,
                                    int probeIpBytes) {
                 inner.onProbegap(sequence, sendNs, sinkRecv100ns, sinkSend100ns, recvNs, probeIpBytes);
-                sample(key, recvNs, sequence, sendNs, sinkRecv100ns * 100);
+                if (sample(key, recvNs, sequence, sendNs, sinkRecv100ns * 100)) {
+                    drained.accept(recvNs);
+                }
                 estimates(key, recvNs, null, false);
             }
 
@@ -383,8 +387,9 @@ public final class AdaptiveFlows {
         }
     }
 
-    private void sample(Tracking.Key key, long nowNs, long sequence, long sendNs, long receiveNs) {
-        feed(key, nowNs, m -> m.onProbe(nowNs, sequence, sendNs, receiveNs));
+    /// @return whether a monitor of the path saw its queue drain
+    private boolean sample(Tracking.Key key, long nowNs, long sequence, long sendNs, long receiveNs) {
+        return feed(key, nowNs, m -> m.onProbe(nowNs, sequence, sendNs, receiveNs));
     }
 
     /// A probe that arrived without a delay sample (withdrawn by the prober): not a loss.
@@ -393,13 +398,18 @@ public final class AdaptiveFlows {
     }
 
     /// One probegap event into every monitor of the path; completions performed after unlocking.
-    private void feed(Tracking.Key key, long nowNs, Function<PathMonitor, Transition> event) {
+    ///
+    /// @return whether a monitor saw the path's queue drain
+    private boolean feed(Tracking.Key key, long nowNs, Function<PathMonitor, Transition> event) {
         List<Completion> out = new ArrayList<>();
+        boolean drained = false;
         lock.lock();
         try {
             for (Path p : pathsOf(key)) {
                 p.lastSampleNs = nowNs;
-                deliver(p, event.apply(p.monitor), nowNs, out);
+                Transition t = event.apply(p.monitor);
+                drained |= t != null && t.cause() == Transition.Cause.DRAINED;
+                deliver(p, t, nowNs, out);
             }
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "congestion detector failed on a probegap sample", e);
@@ -407,6 +417,7 @@ public final class AdaptiveFlows {
             lock.unlock();
         }
         performAsync(out);
+        return drained;
     }
 
     private void estimate(Tracking.Key key, long nowNs, long availableBps, long atNs) {

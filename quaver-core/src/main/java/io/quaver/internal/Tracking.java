@@ -9,6 +9,7 @@ import io.quaver.internal.probe.ClientProber;
 import io.quaver.internal.probe.OnLink;
 import io.quaver.internal.probe.PathEstimates;
 import io.quaver.internal.probe.PathStack;
+import io.quaver.internal.probe.ProbeScheduler;
 import io.quaver.internal.probe.ProbeSockets;
 import io.quaver.internal.probe.ProberConfig;
 
@@ -451,8 +452,10 @@ public final class Tracking {
                 .withCounters(engine.metricsCounters().probes).withSecret(e.secret));
         try {
             PathStack stack = stacks.get();
-            ClientProber p = ClientProber.start(config, engine.adaptive().monitored(e.key, stack.model()),
-                    stack.scheduler(), e.key.client().getHostAddress());
+            ProbeScheduler scheduler = stack.scheduler();
+            ClientProber p = ClientProber.start(config, engine.adaptive().monitored(e.key, stack.model(),
+                            scheduler == null ? now -> { } : scheduler::requestStream),
+                    scheduler, e.key.client().getHostAddress());
             Key key = e.key;
             p.onRouteCheck(supported -> engine.setPathVerified(key.client(), key.sinkPort(), supported));
             p.onFault(error -> engine.adaptive().pathFault(key, error, faultMessage(error, key.client())));

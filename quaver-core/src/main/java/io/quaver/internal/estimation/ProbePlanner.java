@@ -39,7 +39,8 @@ import java.util.SplittableRandom;
 ///   that it stays within 5 % of the capacity, at dithered intervals (uniform 0.75–1.25× the
 ///   mean: probes must not phase-lock with periodic cross traffic, see
 ///   [AvailableBandwidthEstimator]); trains within 2 % (one per 5–60 s); paced streams within
-///   2 % (one per 2–60 s).
+///   2 % (one per 2–60 s), and one sooner (≥ 1 s after the previous) when the path's queue has
+///   just drained ([#requestStream]).
 ///
 /// **Paced streams** (for [SpruceEstimator]): [Config#streamNs()] (40 ms) of probes paced at
 /// the sustained capacity estimate, sent as an [MS-QLPB] packet-pair train with gaps. The
@@ -186,6 +187,8 @@ public final class ProbePlanner {
     private long nextBurstNs;
     // paced streams
     private long lastStreamNs = Long.MIN_VALUE;
+    /// When a stream was asked for ([#requestStream]); `Long.MIN_VALUE` when none is wanted.
+    private long streamWantedNs = Long.MIN_VALUE;
     private boolean lastWasStream;
 
     /// The default dither seed.
@@ -202,6 +205,18 @@ public final class ProbePlanner {
     }
 
     /// Starts a fast measurement now (e.g. `QOS_QUERYFLOW_FRESH`).
+    /// Asks for a paced stream soon while an adaptive flow is active (the path's queue has
+    /// just drained: the available bandwidth read while it was congested is stale, and an
+    /// Available notification waits on a fresh one). The stream leaves as soon as the usual
+    /// rules allow it, but no sooner than [#ACTIVE_STREAM_MIN_NS] after the previous stream:
+    /// one 40 ms stream is 4 % of a second of capacity, within G6's 5 % for any re-probe over
+    /// 1 s. Ignored in upkeep and before the first stream.
+    public void requestStream(long nowNs) {
+        if (streamWantedNs == Long.MIN_VALUE) {
+            streamWantedNs = nowNs;
+        }
+    }
+
     public void requestFresh(long nowNs) {
         started = true;
         beginFast(nowNs);
@@ -532,6 +547,9 @@ public final class ProbePlanner {
     /// train's result came, so that the control connection is free), then at the stream share
     /// of the capacity; `Long.MAX_VALUE` when streams are off or there is no capacity yet.
     private long streamDue(long nowNs, PathSnapshot path, boolean active) {
+        if (!active) {
+            streamWantedNs = Long.MIN_VALUE; // asked for an adaptive flow that has gone
+        }
         double share = active ? config.activeStreamShare() : config.upkeepStreamShare();
         BottleneckEstimate b = path.bottleneck().orElse(null);
         // a lower bound is the sender's pace, not the capacity a stream is paced at (behind a
@@ -553,6 +571,9 @@ public final class ProbePlanner {
         double ns = st.bytes() * 8e9 / (share * Math.max(1, b.rateBps()));
         long interval = active ? Math.clamp((long) ns, ACTIVE_STREAM_MIN_NS, ACTIVE_TRAIN_MAX_NS)
                 : Math.clamp((long) ns, UPKEEP_STREAM_MIN_NS, UPKEEP_TRAIN_MAX_NS);
+        if (active && streamWantedNs != Long.MIN_VALUE) {
+            interval = Math.min(interval, Math.max(ACTIVE_STREAM_MIN_NS, streamWantedNs - lastStreamNs));
+        }
         return Math.max(after, lastStreamNs + interval);
     }
 
@@ -580,6 +601,7 @@ public final class ProbePlanner {
 
     private ProbeAction issueStream(long nowNs, ProbeAction.SendTrain t) {
         lastStreamNs = nowNs;
+        streamWantedNs = Long.MIN_VALUE;
         resultsPending++;
         lastWasStream = true;
         trainBusyUntilNs = nowNs + t.gapNs() * t.count() + AFTER_TRAIN_MARGIN_NS;

@@ -32,6 +32,11 @@ public final class PlannerScheduler implements ProbeScheduler {
     }
 
     @Override
+    public void requestStream(long nowNs) {
+        planner.requestStream(nowNs);
+    }
+
+    @Override
     public void onTrainResult(long nowNs, TrainOutcome outcome) {
         if (outcome != TrainOutcome.NO_SINK) {
             planner.onTrainResult(nowNs, outcome == TrainOutcome.SUMMARY);

@@ -53,6 +53,12 @@ public interface ProbeScheduler {
     /// A fresh measurement is wanted now (`QOS_QUERYFLOW_FRESH`, a start of tracking).
     void requestFresh(long nowNs);
 
+    /// A fresh available-bandwidth reading is wanted soon: the path's queue has just drained,
+    /// so readings taken while it was congested no longer hold. Called under the prober's lock
+    /// (from its path model). By default ignored.
+    default void requestStream(long nowNs) {
+    }
+
     /// The train asked for last left (all of it) at `nowNs`.
     default void onTrainSent(long nowNs, SendTrain train) {
     }

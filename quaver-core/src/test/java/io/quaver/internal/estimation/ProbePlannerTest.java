@@ -284,6 +284,60 @@ class ProbePlannerTest {
         assertThat(h.snapshot().availableBps()).isPresent();
     }
 
+    /// A drained queue (the congestion detector says so) brings the next paced stream forward,
+    /// so that Available is decided on a reading taken after the congestion, but never within
+    /// a second of the previous stream (G6: any re-probe ≤ 5 % over 1 s); the usual spacing
+    /// resumes afterwards, and in upkeep the request is dropped.
+    @Test
+    void aDrainedQueueBringsTheNextStreamForwardButNotWithinASecondOfTheLast() {
+        long cap = 20 * MBPS;
+        SyntheticPath p = SyntheticPath.builder(cap).seed(15).build();
+        Harness h = new Harness(p);
+        h.active = true;
+        h.runUntil(10 * S);
+        List<Long> before = streamTimes(h, 0, 10 * S);
+        assertThat(before).hasSizeGreaterThanOrEqualTo(3);
+        long usual = before.get(before.size() - 1) - before.get(before.size() - 2);
+        assertThat(usual).as("the usual spacing while active at 20 Mbit/s").isGreaterThanOrEqualTo(1_900 * MS);
+        long last = before.get(before.size() - 1);
+        // asked 100 ms after a stream: the next one waits for the 1 s minimum
+        h.runUntil(last + 100 * MS);
+        h.planner.requestStream(h.nowNs);
+        h.runUntil(last + 3 * S);
+        List<Long> after = streamTimes(h, last + 1, last + 3 * S);
+        assertThat(after).isNotEmpty();
+        // (not before 1 s; the spacing from a train may add a little, the usual spacing is ~2 s)
+        assertThat(after.get(0) - last).as("the stream asked for").isBetween(1_000 * MS, 1_200 * MS);
+        // asked 1.5 s after a stream: it leaves at once (within a probegap period)
+        long second = after.get(0);
+        h.runUntil(second + 1_500 * MS);
+        long asked = h.nowNs;
+        h.planner.requestStream(asked);
+        h.runUntil(asked + 500 * MS);
+        List<Long> next = streamTimes(h, second + 1, asked + 500 * MS);
+        assertThat(next).isNotEmpty();
+        assertThat(next.get(0) - asked).isLessThanOrEqualTo(10 * MS);
+        // then the usual spacing again
+        h.runUntil(next.get(0) + 5 * S);
+        List<Long> later = streamTimes(h, next.get(0) + 1, next.get(0) + 5 * S);
+        assertThat(later).isNotEmpty();
+        assertThat(later.get(0) - next.get(0)).isGreaterThanOrEqualTo(1_900 * MS);
+        // in upkeep a request is dropped
+        h.active = false;
+        h.runUntil(h.nowNs + 30 * S);
+        long upkeepLast = streamTimes(h, 0, h.nowNs).getLast();
+        h.planner.requestStream(h.nowNs);
+        long askedInUpkeep = h.nowNs;
+        h.runUntil(askedInUpkeep + 3 * S);
+        assertThat(streamTimes(h, askedInUpkeep, askedInUpkeep + 3 * S)).as("streams after a request in upkeep")
+                .allMatch(t -> t - upkeepLast >= 12 * S);
+    }
+
+    private static List<Long> streamTimes(Harness h, long fromNs, long toNs) {
+        return h.sent.stream().filter(x -> x.stream() && x.atNs() >= fromNs && x.atNs() < toNs)
+                .map(Harness.Sent::atNs).toList();
+    }
+
     @Test
     void anAdaptiveFlowOnAStalePathStartsAFreshMeasurement() {
         SyntheticPath p = SyntheticPath.builder(10 * MBPS).seed(13).build();

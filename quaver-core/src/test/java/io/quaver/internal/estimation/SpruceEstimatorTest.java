@@ -172,6 +172,36 @@ class SpruceEstimatorTest {
         assertThat(covered / (double) stated.length).isGreaterThanOrEqualTo(minCovered);
     }
 
+    /// A change of the path between streams (here the load steps from 13 to 19 Mbit/s of CBR
+    /// and back on a 20 Mbit/s link, as under a capacity step-down and recovery) ends the
+    /// series: the mean is over the streams since the change, not a blend of both paths
+    /// (which read 5.3 Mbit/s for 7 free). A stationary series is not cut.
+    @Test
+    void aChangeOfThePathEndsTheSeriesOfStreamsAveraged() {
+        long c = 20 * MBPS;
+        SyntheticPath calm = SyntheticPath.builder(c).cbrCross(13 * MBPS, 1242).seed(21).build();
+        SyntheticPath loaded = SyntheticPath.builder(c).cbrCross(19 * MBPS, 1242).seed(22).build();
+        SpruceEstimator sp = new SpruceEstimator(new SpruceEstimator.Config(8, 60 * S, 8));
+        long gap = Math.round(1500 * 8e9 / c);
+        int probes = (int) (40 * MS / gap);
+        long t = 0;
+        for (int i = 0; i < 4; i++, t += 2 * S) {
+            sp.onStream(t, calm.sendTrain(t, 1500, probes, gap).sampleWithSendTimes());
+        }
+        SpruceEstimate stationary = sp.estimate(c).orElseThrow();
+        assertThat(stationary.streams()).as("a stationary series is not cut: %s", stationary).isEqualTo(4);
+        for (int i = 0; i < 2; i++, t += 2 * S) {
+            sp.onStream(t, loaded.sendTrain(t, 1500, probes, gap).sampleWithSendTimes());
+        }
+        SpruceEstimate during = sp.estimate(c).orElseThrow();
+        assertThat(during.streams()).as("%s", during).isEqualTo(2);
+        assertThat((double) during.availableBps()).as("%s", during).isCloseTo(1e6, within(0.05 * c));
+        sp.onStream(t, calm.sendTrain(t, 1500, probes, gap).sampleWithSendTimes());
+        SpruceEstimate after = sp.estimate(c).orElseThrow();
+        assertThat(after.streams()).as("%s", after).isEqualTo(1);
+        assertThat((double) after.availableBps()).as("%s", after).isCloseTo(7e6, within(0.05 * c));
+    }
+
     @Test
     void theEstimateFollowsTheCapacityAndForgetsOldStreams() {
         SpruceEstimator.Stream s = new SpruceEstimator.Stream(0, 3, 20, 10e6, 0.25, 0, 40 * MS, 0.01);
