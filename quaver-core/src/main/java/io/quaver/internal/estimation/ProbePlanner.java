@@ -271,6 +271,9 @@ public final class ProbePlanner {
             beginFast(nowNs);
         }
         boolean active = state.adaptiveFlowActive();
+        if (!active) {
+            streamWantedNs = Long.MIN_VALUE; // asked for an adaptive flow that has gone
+        }
         if (active && !wasActive) {
             long at = path.bottleneckAtNs();
             if (at == Long.MIN_VALUE || nowNs - at > config.staleOnActivationNs()) {
@@ -547,9 +550,6 @@ public final class ProbePlanner {
     /// train's result came, so that the control connection is free), then at the stream share
     /// of the capacity; `Long.MAX_VALUE` when streams are off or there is no capacity yet.
     private long streamDue(long nowNs, PathSnapshot path, boolean active) {
-        if (!active) {
-            streamWantedNs = Long.MIN_VALUE; // asked for an adaptive flow that has gone
-        }
         double share = active ? config.activeStreamShare() : config.upkeepStreamShare();
         BottleneckEstimate b = path.bottleneck().orElse(null);
         // a lower bound is the sender's pace, not the capacity a stream is paced at (behind a

@@ -94,8 +94,7 @@ class AvailableChoiceTest {
     void theQueueATrainLeavesBehindIsNotReadAsBursts(int pct) {
         long rate = 10 * MBPS;
         long cross = rate * pct / 100;
-        SyntheticPath path = SyntheticPath.builder(1_000 * MBPS).tokenBucket(rate, 2_500).cbrCross(cross, 1242)
-                .propagation(MS, MS).seed(pct).build();
+        SyntheticPath path = SyntheticPath.tokenBucketWithCbr(rate, cross).propagation(MS, MS).seed(pct).build();
         Harness h = new Harness(path);
         h.active = true;
         List<String> wrong = new ArrayList<>();

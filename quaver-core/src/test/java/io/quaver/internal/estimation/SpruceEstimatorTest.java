@@ -88,8 +88,7 @@ class SpruceEstimatorTest {
     void tokenBucketHidesCbrFromProbeGapButNotFromStreams(int pct) {
         long rate = 10 * MBPS;
         long cross = rate * pct / 100;
-        SyntheticPath path = SyntheticPath.builder(1_000 * MBPS).tokenBucket(rate, 2_500).cbrCross(cross, 1242)
-                .seed(pct).build();
+        SyntheticPath path = SyntheticPath.tokenBucketWithCbr(rate, cross).seed(pct).build();
         AvailableBandwidthEstimator probegap = new AvailableBandwidthEstimator();
         long t = 10 * MS;
         for (int i = 0; i < 2000; i++, t += MS) {
@@ -230,8 +229,7 @@ class SpruceEstimatorTest {
     void pipelineReportsSpruceBehindATokenBucket(int pct) {
         long rate = 10 * MBPS;
         long cross = rate * pct / 100;
-        SyntheticPath path = SyntheticPath.builder(1_000 * MBPS).tokenBucket(rate, 2_500).cbrCross(cross, 1242)
-                .propagation(MS, MS).seed(pct).build();
+        SyntheticPath path = SyntheticPath.tokenBucketWithCbr(rate, cross).propagation(MS, MS).seed(pct).build();
         Harness h = new Harness(path);
         h.active = true;
         h.runUntil(3 * S);

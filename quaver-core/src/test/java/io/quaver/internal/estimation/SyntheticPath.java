@@ -198,6 +198,13 @@ final class SyntheticPath {
         return new Builder(capacityBps);
     }
 
+    /// A `tbf`-like bucket of `rateBps` with a 2,500-byte burst behind a 1 Gbit/s line, and
+    /// CBR cross traffic of `crossBps` in 1,242-byte packets: the shaper that hides smooth
+    /// cross traffic from small probes.
+    static Builder tokenBucketWithCbr(long rateBps, long crossBps) {
+        return builder(1_000_000_000L).tokenBucket(rateBps, 2_500).cbrCross(crossBps, 1242);
+    }
+
     private final Builder c;
     private final SplittableRandom crossRnd;
     private final SplittableRandom noiseRnd;
